@@ -1,0 +1,3 @@
+from employment_eval.cli import main
+
+raise SystemExit(main())

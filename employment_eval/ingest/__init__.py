@@ -1,0 +1,1 @@
+"""Ingestion: reads every file under data/raw/ into the raw layer of the working database."""

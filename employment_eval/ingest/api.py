@@ -1,0 +1,286 @@
+"""Ingestion facade: `ingest` (the nightly run) and `check_inputs` (the `check` command).
+
+Steps: find the files under raw_dir/<kind>/, hash them, parse the ones not already in the
+parsed-file cache (read → canonical headers → row rules), store the clean ones, then apply
+the cross-file rules to exactly the files now present, and write the run manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+import duckdb
+
+from employment_eval.ingest import (
+    adjustments,
+    crossfile,
+    registrations,
+    special_groups,
+    store,
+    submissions,
+)
+from employment_eval.ingest.headers import Table, canonicalise
+from employment_eval.ingest.lookups import Lookups
+from employment_eval.ingest.read import (
+    FoundFile,
+    discover,
+    read_table,
+    sha256_of,
+    xlsx_numeric_cells,
+)
+from employment_eval.ingest.schema import COLUMNS
+from employment_eval.ingest.validated import Validated
+from employment_eval.ingest.values import dates_in_file_name
+from employment_eval.problems import InputError, Problem
+from employment_eval.reference import Reference
+
+VALIDATORS: dict[str, Callable[[Table, Lookups], Validated]] = {
+    "registrations": registrations.validate,
+    "special_groups": special_groups.validate,
+    "submissions": submissions.validate,
+    "adjustments": adjustments.validate,
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestedFile:
+    kind: str
+    path: str  # relative to the raw folder, e.g. 'registrations/x.csv'
+    sha256: str
+    as_of_date: date | None
+    rows: int
+    parsed_now: bool
+    included: bool
+
+
+@dataclass
+class IngestResult:
+    files: list[IngestedFile]
+    problems: list[Problem]  # warnings only when returned by ingest / check_inputs
+    excluded_completion_rows: int  # 结业 rows of the latest included export, not in the cohort
+
+
+def ingest(
+    raw_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    run_id: str,
+    reference: Reference | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Read every file under raw_dir into the raw layer of `con` (parsed files are cached by
+    content hash) and write meta.current_files / meta.run_context for this run.
+    Raises InputError with every problem (errors and warnings) when any error exists."""
+    return _run(Path(raw_dir), con, as_of, run_id, reference, progress)
+
+
+def check_inputs(
+    raw_dir: Path,
+    *,
+    as_of: date,
+    reference: Reference | None = None,
+    progress: Progress | None = None,
+    raise_on_error: bool = True,
+) -> IngestResult:
+    """The same reading and checks on an in-memory database: writes nothing anywhere.
+    Raises InputError like `ingest`; with raise_on_error=False returns every problem instead."""
+    con = duckdb.connect(":memory:")
+    try:
+        return _run(Path(raw_dir), con, as_of, "check", reference, progress, raise_on_error)
+    finally:
+        con.close()
+
+
+@dataclass
+class _Parsed:
+    found: FoundFile
+    sha256: str
+    as_of_date: date | None
+    rows: int
+    parsed_now: bool
+    stored: str  # 'raw' | 'pending'
+    as_of_source: str | None = None
+    incomplete: bool = False  # a required column is missing (file-level error)
+
+
+def _run(
+    raw_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    run_id: str,
+    reference: Reference | None,
+    progress: Progress | None,
+    raise_on_error: bool = True,
+) -> IngestResult:
+    lk = Lookups(reference or Reference())
+    say = progress or (lambda _msg: None)
+    store.ensure_schema(con)
+    found, problems = discover(raw_dir)
+    hashed = [(f, sha256_of(f.path)) for f in found]
+
+    cache = store.cached_files(con, lk.parser_fingerprint)
+    representative = _representatives(hashed, cache)
+    parsed: dict[tuple[str, str], _Parsed] = {}
+    try:
+        for (kind, sha), f in representative.items():
+            result, file_problems = _parse_or_reuse(con, lk, f, sha, cache.get((kind, sha)), say)
+            parsed[(kind, sha)] = result
+            problems += file_problems
+        skipped = sum(1 for p in parsed.values() if not p.parsed_now)
+        if skipped:
+            say(f"{skipped} 个文件内容未变，沿用已解析的结果")
+
+        current = _current_files(hashed, representative, parsed, as_of)
+        problems += _same_content_conflicts(current, representative, parsed)
+        store.register_current(con, current)
+        latest = crossfile.latest_export(current)
+        problems += crossfile.export_problems(current, as_of)
+        incomplete = {p.found.rel for p in parsed.values() if p.incomplete}
+        problems += crossfile.every_unit_problems(con, lk, skip=incomplete)
+        problems += crossfile.roster_problems(con, latest)
+        problems += crossfile.ledger_problems(con, lk, as_of)
+        problems += crossfile.adjustment_problems(con, lk)
+        completion = crossfile.completion_rows(con, latest)
+    finally:
+        store.drop_current(con)
+        store.drop_pending(con)
+
+    if raise_on_error and any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    if not any(p.severity == "error" for p in problems):
+        store.write_manifest(con, run_id, as_of, current)
+    files = [
+        IngestedFile(
+            c.kind,
+            c.source_file,
+            c.sha256,
+            c.as_of_date,
+            parsed[(c.kind, c.sha256)].rows,
+            parsed[(c.kind, c.sha256)].parsed_now and c.is_representative,
+            c.is_included,
+        )
+        for c in current
+    ]
+    return IngestResult(files, sorted(problems, key=_order), completion)
+
+
+def _representatives(
+    hashed: list[tuple[FoundFile, str]], cache: dict[tuple[str, str], store.CacheEntry]
+) -> dict[tuple[str, str], FoundFile]:
+    """One name per (kind, content) whose rows are read: the name it was cached under when
+    that name is still present, else the first name in sorted order."""
+    representative: dict[tuple[str, str], FoundFile] = {}
+    for f, sha in hashed:
+        representative.setdefault((f.kind, sha), f)
+    for f, sha in hashed:
+        hit = cache.get((f.kind, sha))
+        if hit is not None and hit.source_file == f.rel:
+            representative[(f.kind, sha)] = f
+    return representative
+
+
+def _order(p: Problem) -> tuple:
+    return (p.severity != "error", p.file, p.row or 0, p.column or "", p.reason)
+
+
+def _parse_or_reuse(
+    con: duckdb.DuckDBPyConnection,
+    lk: Lookups,
+    f: FoundFile,
+    sha: str,
+    hit: store.CacheEntry | None,
+    say: Progress,
+) -> tuple[_Parsed, list[Problem]]:
+    if hit is not None and _cache_valid(f, hit):
+        warnings = store.cached_warnings(con, f.kind, sha, f.rel)
+        parsed = _Parsed(f, sha, hit.as_of_date, hit.row_count, False, "raw", hit.as_of_source)
+        return parsed, warnings
+    v = parse_file(f, lk)
+    say(f"读取 {f.rel}（{v.data.height:,} 行）")
+    if v.has_errors:
+        if v.data.height:
+            store.save_pending(con, v, sha)
+        stored = "pending"
+    else:
+        store.save_clean(con, v, sha, lk.parser_fingerprint)
+        stored = "raw"
+    result = _Parsed(
+        f, sha, v.as_of_date, v.data.height, True, stored, v.as_of_source,
+        bool(v.missing_required),
+    )  # fmt: skip
+    return result, v.problems
+
+
+def _cache_valid(f: FoundFile, hit: store.CacheEntry) -> bool:
+    """A cached export dated by its file name is valid only under a name of that date."""
+    if f.kind != "registrations" or hit.as_of_source != "file_name":
+        return True
+    return dates_in_file_name(PurePosixPath(f.rel).name) == [hit.as_of_date]
+
+
+def parse_file(f: FoundFile, lk: Lookups) -> Validated:
+    """Read, canonicalise and validate one file (no database involved)."""
+    raw = read_table(f)
+    table = canonicalise(f.kind, f.rel, raw)
+    sid = table.column_index.get("student_id")
+    if raw.xlsx_path is not None and sid is not None and raw.data.height:
+        flags = xlsx_numeric_cells(raw.xlsx_path, sid, raw.data.height)
+        rows = raw.data.get_column("source_row").filter(flags).to_list()
+        table.numeric_id_rows = rows
+    v = VALIDATORS[f.kind](table, lk)
+    v.missing_required = [
+        c.name for c in COLUMNS[f.kind] if c.required and c.name not in table.present
+    ]
+    return v
+
+
+def _current_files(
+    hashed: list[tuple[FoundFile, str]],
+    representative: dict[tuple[str, str], FoundFile],
+    parsed: dict[tuple[str, str], _Parsed],
+    as_of: date,
+) -> list[store.CurrentFile]:
+    current: list[store.CurrentFile] = []
+    for f, sha in hashed:
+        p = parsed[(f.kind, sha)]
+        is_rep = representative[(f.kind, sha)] == f
+        day = p.as_of_date
+        if f.kind == "registrations":
+            included = is_rep and day is not None and day <= as_of
+        else:
+            included = is_rep
+        current.append(store.CurrentFile(f.kind, f.rel, sha, day, included, is_rep, p.stored))
+    return current
+
+
+def _same_content_conflicts(
+    current: list[store.CurrentFile],
+    representative: dict[tuple[str, str], FoundFile],
+    parsed: dict[tuple[str, str], _Parsed],
+) -> list[Problem]:
+    """Same export content under two names is one export — unless its as-of date comes from
+    the file names and the names disagree."""
+    problems: list[Problem] = []
+    for c in current:
+        if c.kind != "registrations" or c.is_representative:
+            continue
+        rep = representative[(c.kind, c.sha256)]
+        p = parsed[(c.kind, c.sha256)]
+        if p.as_of_date is None or p.as_of_source != "file_name":
+            continue
+        if dates_in_file_name(PurePosixPath(c.source_file).name) != [p.as_of_date]:
+            problems.append(
+                Problem(
+                    c.source_file,
+                    None,
+                    None,
+                    f"与 {rep.rel} 内容完全相同，但文件名中的日期不同（无法确定导出日期），"
+                    "请删除其中一个",
+                )
+            )
+    return problems

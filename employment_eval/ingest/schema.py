@@ -1,0 +1,131 @@
+"""The input columns of each kind of raw file (INPUTS.md) and the raw-layer tables they land in.
+
+This module is the contract between ingestion (Python) and the SQL staging models: the raw
+tables in the working database hold, per row, provenance + every column as read (text) +
+the values ingestion resolved against the reference data (typed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical English name (also accepted as a header)
+    header: str  # the Chinese header (what the centre writes)
+    required: bool = False
+
+
+REGISTRATION_COLUMNS = (
+    Column("student_id", "学号", True),
+    Column("name", "姓名", True),
+    Column("gender", "性别"),
+    Column("ethnicity", "民族", True),
+    Column("unit", "培养单位", True),
+    Column("degree", "学历层次", True),
+    Column("graduation_year", "毕业年份", True),
+    Column("destination_code", "毕业去向代码", True),
+    Column("destination", "毕业去向"),
+    Column("employer", "单位名称"),
+    Column("employer_type", "单位性质"),
+    Column("employer_province", "单位所在地"),
+    Column("grassroots", "是否基层"),
+    Column("verification_status", "鉴证状态", True),
+    Column("verification_date", "鉴证日期"),
+    Column("export_date", "导出日期"),
+)
+
+SPECIAL_GROUP_COLUMNS = (
+    Column("student_id", "学号", True),
+    Column("group", "群体", True),
+    Column("graduation_year", "毕业年份", True),
+)
+
+SUBMISSION_COLUMNS = (
+    Column("unit", "单位", True),
+    Column("year", "年度", True),
+    Column("i1_review_score", "就业工作组织得分"),
+    Column("i2_complaints", "优秀毕业生评选合理投诉次数"),
+    Column("i4_review_score", "未就业学生排摸得分"),
+    Column("i4_report_date", "未就业学生调研报告提交日期"),
+    Column("i5_meeting_date", "就业动员会日期"),
+    Column("i5_talks", "职业导师校友座谈次数"),
+    Column("i7_forms", "职业咨询登记表份数"),
+    Column("i8_stories", "成长成才故事篇数"),
+)
+
+ADJUSTMENT_COLUMNS = (
+    Column("unit", "单位", True),
+    Column("year", "年度", True),
+    Column("indicator", "指标", True),
+    Column("value", "调整后分值", True),
+    Column("reason", "理由", True),
+    Column("approved_by", "审批人", True),
+    Column("date", "日期", True),
+)
+
+COLUMNS = {
+    "registrations": REGISTRATION_COLUMNS,
+    "special_groups": SPECIAL_GROUP_COLUMNS,
+    "submissions": SUBMISSION_COLUMNS,
+    "adjustments": ADJUSTMENT_COLUMNS,
+}
+
+# Provenance carried by every raw row.
+PROVENANCE_DDL = """
+    file_sha256 varchar not null,
+    source_file varchar not null,
+    source_row integer not null,
+"""
+
+# Values resolved by ingestion against the reference data, per kind (name → DuckDB type).
+RESOLVED = {
+    "registrations": {
+        "as_of_date": "date",  # the export's as-of date (导出日期 or the file name)
+        "unit_code": "varchar",
+        "degree_code": "varchar",  # bachelor / master / doctor
+        "is_completion": "boolean",  # 结业: not in the cohort
+        "cohort_year": "integer",
+        "destination_family": "varchar",  # two-digit family of the destination code
+        "employer_type_code": "varchar",  # null when blank or unknown (a warning)
+        "province": "varchar",  # short province name, null when blank/unknown
+        "is_grassroots_flag": "boolean",  # 是否基层 = 是
+        "is_verified": "boolean",
+        "verified_date": "date",
+        "ethnicity_name": "varchar",  # official name, e.g. 汉族
+    },
+    "special_groups": {
+        "special_group": "varchar",
+        "cohort_year": "integer",
+    },
+    "submissions": {
+        "unit_code": "varchar",
+        "ledger_year": "integer",
+        "i1_score": "decimal(6,2)",
+        "i2_complaint_count": "integer",
+        "i4_score": "decimal(6,2)",
+        "i4_report_on": "date",
+        "i5_meeting_on": "date",
+        "i5_talk_count": "integer",
+        "i7_form_count": "integer",
+        "i8_story_count": "integer",
+    },
+    "adjustments": {
+        "unit_code": "varchar",
+        "adjustment_year": "integer",
+        "indicator_code": "varchar",  # I1..I9 or ADVANCED
+        "new_points": "decimal(8,2)",  # null for ADVANCED
+        "advanced_decision": "boolean",  # null unless ADVANCED
+        "decided_on": "date",
+    },
+}
+
+
+def raw_table_ddl(kind: str) -> str:
+    """CREATE TABLE statement of raw.<kind>: provenance, text as read, extras, resolved values."""
+    text_cols = ",\n    ".join(f'"{c.name}" varchar' for c in COLUMNS[kind])
+    resolved = ",\n    ".join(f"{n} {t}" for n, t in RESOLVED[kind].items())
+    return (
+        f"create table if not exists raw.{kind} (\n    {PROVENANCE_DDL.strip()}\n    {text_cols},\n"
+        f"    extra_columns varchar,\n    {resolved}\n)"
+    )

@@ -1,0 +1,198 @@
+"""The nightly refresh end to end (in process, against the session's Prefect server):
+idempotence, copies of an export, bad input never published, the run log, --as-of."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from employment_eval.problems import InputError
+from flows.nightly_refresh import nightly_refresh
+
+AS_OF = dt.date(2021, 12, 20)
+MART_TABLES = (
+    "milestone_rates",
+    "special_group_rates",
+    "guided_employment",
+    "indicator_scores",
+    "scoreboard",
+    "rate_history",
+    "progress",
+)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def marts_content(path: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MART_TABLES
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture()
+def place(tmp_path: Path, sample_raw: Path) -> dict[str, Path]:
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_raw, raw)
+    for p in raw.rglob("*"):
+        p.chmod(0o644 if p.is_file() else 0o755)
+    return {
+        "raw": raw,
+        "marts": tmp_path / "marts" / "employment.duckdb",
+        "work": tmp_path / "work" / "warehouse.duckdb",
+    }
+
+
+def refresh(place: dict[str, Path], as_of: dt.date = AS_OF) -> str:
+    return nightly_refresh(str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of)
+
+
+def test_run_twice_gives_identical_marts_and_a_copy_changes_nothing(place) -> None:
+    refresh(place)
+    first = marts_content(place["marts"])
+    assert len(first["scoreboard"]) == 15
+    refresh(place)
+    assert marts_content(place["marts"]) == first
+    export = sorted((place["raw"] / "registrations").iterdir())[0]
+    shutil.copy(export, export.with_name("副本_" + export.name))
+    refresh(place)
+    assert marts_content(place["marts"]) == first
+
+
+def test_published_file_holds_marts_and_reference_only(place) -> None:
+    refresh(place)
+    con = duckdb.connect(str(place["marts"]), read_only=True)
+    schemas = {
+        r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+    }
+    columns = {
+        r[0] for r in con.execute("select distinct column_name from duckdb_columns()").fetchall()
+    }
+    con.close()
+    assert schemas == {"marts", "reference"}
+    assert not columns & {"student_id", "student_name", "name", "ethnicity"}
+
+
+def test_run_log_records_files_and_outcome(place) -> None:
+    run_id = refresh(place)
+    con = duckdb.connect(str(place["work"]), read_only=True)
+    outcome = con.execute("select outcome from meta.run_log where run_id = ?", [run_id]).fetchone()
+    files = con.execute(
+        "select count(*) from meta.run_log_files where run_id = ?", [run_id]
+    ).fetchone()[0]
+    con.close()
+    assert outcome == ("published",)
+    assert files == sum(1 for p in place["raw"].rglob("*") if p.is_file())
+
+
+def test_as_of_replays_a_past_night(place) -> None:
+    refresh(place, dt.date(2021, 8, 20))
+    con = duckdb.connect(str(place["marts"]), read_only=True)
+    latest = con.execute("select max(as_of_date) from marts.rate_history").fetchone()[0]
+    statuses = dict(
+        con.execute(
+            "select milestone_date, min(status) from marts.milestone_rates group by 1"
+        ).fetchall()
+    )
+    progress = con.execute("select distinct next_milestone from marts.progress").fetchall()
+    con.close()
+    assert latest <= dt.date(2021, 8, 20)
+    assert statuses[dt.date(2021, 6, 15)] == "final"
+    assert statuses[dt.date(2021, 12, 15)] == "provisional"
+    assert progress == [(dt.date(2021, 12, 15),)]
+
+
+def test_removing_a_wrongly_dropped_export_removes_its_effect(tmp_path) -> None:
+    import polars as pl
+
+    from employment_eval.generate import generate
+
+    place = {
+        "raw": tmp_path / "raw",
+        "marts": tmp_path / "m" / "e.duckdb",
+        "work": tmp_path / "w" / "w.duckdb",
+    }
+    generate(place["raw"], year=2021, seed=5, scale=0.2, exports=4, fmt="csv")
+    refresh(place)
+    before = marts_content(place["marts"])
+    last = sorted((place["raw"] / "registrations").iterdir())[-1]
+    frame = pl.read_csv(last, infer_schema=False)
+    wrong = frame.with_columns(
+        pl.lit("2021-12-19").alias("导出日期"),
+        pl.lit("70").alias("毕业去向代码"),
+        pl.lit("未鉴证").alias("鉴证状态"),
+    )
+    wrong_path = place["raw"] / "registrations" / "错误导出_2021-12-19.csv"
+    wrong.write_csv(wrong_path)
+    refresh(place)
+    assert marts_content(place["marts"]) != before
+    wrong_path.unlink()
+    refresh(place)
+    assert marts_content(place["marts"]) == before
+
+
+BAD_INPUTS = {
+    "unknown unit": (
+        "registrations/坏_2021-12-18.csv",
+        "学号,姓名,民族,培养单位,学历层次,毕业年份,毕业去向代码,鉴证状态,鉴证日期\n"
+        "0999,张三,汉族,瑞金医,硕士,2021,10,已鉴证,2021-06-01\n",
+        "瑞金医",
+    ),
+    "unknown destination": (
+        "registrations/坏_2021-12-18.csv",
+        "学号,姓名,民族,培养单位,学历层次,毕业年份,毕业去向代码,鉴证状态,鉴证日期\n"
+        "0999,张三,汉族,瑞金,硕士,2021,99,已鉴证,2021-06-01\n",
+        "毕业去向代码",
+    ),
+    "xls file": ("registrations/导出_2021-12-18.xls", "x", ".xlsx"),
+    "no as-of date": (
+        "registrations/导出.csv",
+        "学号,姓名,民族,培养单位,学历层次,毕业年份,毕业去向代码,鉴证状态,鉴证日期\n"
+        "0999,张三,汉族,瑞金,硕士,2021,10,已鉴证,2021-06-01\n",
+        "导出.csv",
+    ),
+    "bad roster group": (
+        "special_groups/名单2.csv",
+        "学号,群体,毕业年份\n0001,低保,2021\n",
+        "群体",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_reported_and_nothing_is_published(place, case: str) -> None:
+    refresh(place)
+    published = sha(place["marts"])
+    name, content, expected = BAD_INPUTS[case]
+    (place["raw"] / name).write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        refresh(place)
+    assert expected in str(info.value)
+    assert sha(place["marts"]) == published
+    assert not list(place["marts"].parent.glob(".*building*"))
+    con = duckdb.connect(str(place["work"]), read_only=True)
+    last = con.execute(
+        "select outcome from meta.run_log order by started_at desc limit 1"
+    ).fetchone()
+    con.close()
+    assert last == ("failed",)
+
+
+def test_raw_files_unchanged_by_runs(place) -> None:
+    before = {p: sha(p) for p in place["raw"].rglob("*") if p.is_file()}
+    refresh(place)
+    (place["raw"] / "submissions" / "坏.csv").write_text("单位,年度\n不存在,2021\n", "utf-8")
+    with pytest.raises(InputError):
+        refresh(place)
+    after = {p: sha(p) for p in place["raw"].rglob("*") if p.is_file() and p.name != "坏.csv"}
+    assert after == before
