@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 from pathlib import Path
@@ -89,12 +90,33 @@ def _check_failure_types() -> tuple[type[BaseException], ...]:
     return (AuditError, ModelError)
 
 
+class _ExpectedFailureFilter(logging.Filter):
+    """Input errors and failed checks are reported by the CLI as Chinese paragraphs; Prefect's
+    engine would also log them with a traceback. Those records are dropped from the console
+    (the Prefect API still records the failed run and its message)."""
+
+    NAMES = ("InputError", "AuditError", "ModelError", "RulesError")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and type(exc).__name__ in self.NAMES:
+            return False
+        message = record.getMessage()
+        return not any(name in message for name in self.NAMES)
+
+
+def quiet_expected_failures() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.engine", "prefect"):
+        logging.getLogger(name).addFilter(_ExpectedFailureFilter())
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.options import RunOptions
     from employment_eval.summary import scoreboard_text
     from flows.nightly_refresh import nightly_refresh
 
     opts = RunOptions.resolve(args.raw, args.marts, args.work, args.year, args.as_of)
+    quiet_expected_failures()
     nightly_refresh(
         str(opts.raw_dir), str(opts.marts_path), str(opts.work_path), opts.year, opts.as_of
     )
