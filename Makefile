@@ -24,8 +24,8 @@ demo: $(STAMP)
 	$(BIN)/employment-eval run --as-of 2021-12-20
 
 lint: $(STAMP)
-	$(BIN)/ruff check employment_eval flows tests bench
-	$(BIN)/ruff format --check employment_eval flows tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint sql --processes 2
 
 test: lint
