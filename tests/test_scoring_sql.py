@@ -501,3 +501,58 @@ def test_every_unit_has_nine_indicators_and_points_are_decimal() -> None:
         "where table_schema = 'marts' and data_type in ('DOUBLE', 'FLOAT', 'REAL')"
     ).fetchall()
     assert floats == []
+
+
+# --- D12: decisions on ties --------------------------------------------------------------------
+
+
+def _tied_specialty(decisions: dict[str, bool]) -> object:
+    # chest and ipmch tie at rank 3 for the last specialty place
+    grads = (
+        cohort("scmc", "master", 100, 100)
+        + cohort("childrens", "master", 100, 99)
+        + cohort("chest", "master", 100, 98)
+        + cohort("ipmch", "master", 100, 98)
+        + cohort("smhc", "master", 100, 90)
+    )
+    s = season(grads)
+    s.adjustments = [
+        {"unit_code": unit, "indicator_code": "ADVANCED", "advanced_decision": value}
+        for unit, value in decisions.items()
+    ]
+    return build_scenario(s)
+
+
+def test_d12_a_decision_on_a_tie_sets_the_advanced_flag() -> None:
+    from employment_eval.adjustments import decision_problems
+
+    con = _tied_specialty({"chest": True, "ipmch": False})
+    rows = dict(
+        con.execute(
+            "select unit_code, is_advanced from marts.scoreboard where unit_group = 'specialty'"
+        ).fetchall()
+    )
+    assert rows == {"scmc": True, "childrens": True, "chest": True, "ipmch": False, "smhc": False}
+    tie = con.execute(
+        "select tie_at_cutoff, is_decided_by_committee from marts.scoreboard "
+        "where unit_code = 'chest'"
+    ).fetchone()
+    assert tie == (True, True)
+    assert decision_problems(con) == []
+
+
+def test_d12_decision_for_an_untied_unit_is_an_input_error() -> None:
+    from employment_eval.adjustments import decision_problems
+
+    problems = decision_problems(_tied_specialty({"smhc": True}))
+    assert len(problems) == 1
+    assert problems[0].file == "adjustments/a.xlsx" and problems[0].row == 2
+    assert "不是名额线上的并列单位" in problems[0].reason
+
+
+def test_d12_decisions_exceeding_the_quota_are_an_input_error() -> None:
+    from employment_eval.adjustments import decision_problems
+
+    problems = decision_problems(_tied_specialty({"chest": True, "ipmch": True}))
+    assert [p.row for p in problems] == [2, 3]
+    assert all("超出名额" in p.reason for p in problems)
