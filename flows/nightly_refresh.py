@@ -11,9 +11,10 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import audit, build, publish, warehouse
+from employment_eval import adjustments, audit, build, publish, warehouse
 from employment_eval.ingest.api import IngestResult, ingest
 from employment_eval.options import RunOptions
+from employment_eval.problems import raise_if_errors
 from employment_eval.rules import load_rules
 
 
@@ -38,6 +39,7 @@ def ingest_inputs(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> IngestRes
 def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> None:
     result = build.build_models(con)
     get_run_logger().info("构建模型：%d 个，用时 %.2f 秒", len(result.models), result.seconds)
+    raise_if_errors(adjustments.decision_problems(con))  # D12: judged on the built scoreboard
 
 
 @task(name="audit", cache_policy=NO_CACHE)
