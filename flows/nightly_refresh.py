@@ -11,7 +11,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import adjustments, audit, build, publish, warehouse
+from employment_eval import adjustments, artifacts, audit, build, publish, warehouse
 from employment_eval.ingest.api import IngestResult, ingest
 from employment_eval.options import RunOptions
 from employment_eval.problems import raise_if_errors
@@ -66,6 +66,19 @@ def publish_marts(candidate: Path, opts: RunOptions) -> None:
     get_run_logger().info("已发布：%s", opts.marts_path)
 
 
+@task(name="artifacts", cache_policy=NO_CACHE)
+def attach_artifacts(inputs: IngestResult, opts: RunOptions) -> None:
+    """The run's Prefect artifacts: scoreboard, quality summary, units furthest behind."""
+    parsed = sum(f.parsed_now for f in inputs.files)
+    lines = [
+        f"评估日期 {opts.as_of}，年度 {opts.year}",
+        f"输入文件 {len(inputs.files)} 个（本次新解析 {parsed} 个）",
+        f"结业记录 {inputs.excluded_completion_rows} 条，不计入毕业生",
+        "质量检查全部通过，已发布",
+    ]
+    artifacts.attach(opts.marts_path, opts.year, lines, [p.render() for p in inputs.problems])
+
+
 @flow(name="nightly_refresh", log_prints=True)
 def nightly_refresh(
     raw_dir: str = "data/raw",
@@ -88,10 +101,11 @@ def nightly_refresh(
             marts_path=opts.marts_path,
         )
         try:
-            ingest_inputs(con, opts)
+            inputs = ingest_inputs(con, opts)
             build_models(con, opts)
             candidate = audit_marts(con, opts)
             publish_marts(candidate, opts)
+            attach_artifacts(inputs, opts)
         except BaseException as exc:
             warehouse.log_run_end(con, opts.run_id, "failed", str(exc))
             raise

@@ -4,6 +4,7 @@ idempotence, copies of an export, bad input never published, the run log, --as-o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import hashlib
 import shutil
 from pathlib import Path
@@ -199,3 +200,22 @@ def test_raw_files_unchanged_by_runs(place) -> None:
         refresh(place)
     after = {p: sha(p) for p in place["raw"].rglob("*") if p.is_file() and p.name != "坏.csv"}
     assert after == before
+
+
+def test_each_run_attaches_artifacts(place) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    refresh(place)
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(
+                    any_=["scoreboard-2021", "quality-summary", "furthest-behind-2021"]
+                )
+            )
+        )
+    assert {a.key for a in found} == {"scoreboard-2021", "quality-summary", "furthest-behind-2021"}
+    board = next(a for a in found if a.key == "scoreboard-2021")
+    rows = json.loads(board.data) if isinstance(board.data, str) else board.data
+    assert len(rows) == 15 and {"名次", "单位", "总分", "先进单位"} <= set(rows[0])
