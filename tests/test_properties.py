@@ -3,7 +3,9 @@ and the advanced-unit selection around the quota line (D3, D10)."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import duckdb
 import pyarrow as pa
@@ -73,7 +75,11 @@ def test_nodes_never_below_zero_and_bonus_is_persons_above_required(cohorts) -> 
     for _unit, n, e, required, bonus, deduction, target in rows:
         assert required * 100 >= target * 100 * n and (required - 1) < target * n
         assert bonus == max(0, e - required)
-        assert (deduction == 0) == (e >= required)
+        if e >= required:
+            assert deduction == 0
+        else:  # ⌊(t − 100·E/N) / 0.5⌋, computed here with exact fractions
+            shortfall = Fraction(target) * 100 - Fraction(100 * e, n)
+            assert deduction == math.floor(shortfall / Fraction(1, 2))
     i3 = _i3(con)
     bonuses = dict(
         con.execute("select unit_code, sum(bonus) from marts.milestone_rates group by 1").fetchall()
