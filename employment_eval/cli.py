@@ -153,15 +153,51 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_not_yet(args: argparse.Namespace) -> int:
-    print(f"命令 {args.command} 尚未实现", file=sys.stderr)
-    return 2
+def _cmd_scoreboard(args: argparse.Namespace) -> int:
+    from employment_eval.options import RunOptions
+    from employment_eval.summary import scoreboard_text
+    from employment_eval.yearend import NoDataError
+    from flows.year_end import year_end_scoreboard
+
+    opts = RunOptions.resolve(args.raw, args.marts, args.work, args.year, args.as_of)
+    quiet_expected_failures()
+    try:
+        paths = year_end_scoreboard(
+            str(opts.raw_dir),
+            str(opts.marts_path),
+            str(opts.work_path),
+            opts.year,
+            opts.as_of,
+            args.out,
+        )
+    except NoDataError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(scoreboard_text(opts.marts_path, opts.year))
+    print("\n年终文件已写入：")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from employment_eval.options import default_year
+    from employment_eval.template import write_template
+
+    year = args.year if args.year is not None else default_year()
+    out = Path(args.out or f"submissions_{year}.xlsx").expanduser().resolve()
+    if out.exists():
+        print(f"{out} 已存在，未覆盖（请换一个 --out 或先移走原文件）", file=sys.stderr)
+        return 1
+    write_template(out, year)
+    print(f"已生成 {year} 年度空白单位材料登记表：{out}")
+    return 0
 
 
 COMMANDS = {
     "run": _cmd_run,
     "check": _cmd_check,
     "generate": _cmd_generate,
-    "scoreboard": _cmd_not_yet,
-    "template": _cmd_not_yet,
+    "scoreboard": _cmd_scoreboard,
+    "template": _cmd_template,
 }

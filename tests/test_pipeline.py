@@ -4,8 +4,8 @@ idempotence, copies of an export, bad input never published, the run log, --as-o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import hashlib
+import json
 import shutil
 from pathlib import Path
 

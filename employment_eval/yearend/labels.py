@@ -1,0 +1,61 @@
+"""Texts and number formatting shared by the year-end writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from employment_eval.yearend.data import Score, YearEnd
+
+
+def title(ye: YearEnd) -> str:
+    return f"{ye.year} 年度毕业生就业工作评估记分板（{ye.status_name}）"
+
+
+def provisional_reasons(ye: YearEnd) -> str:
+    """Why the figures may still change (D11), shown wherever the scoreboard is not final."""
+    as_of = f"数据截至 {ye.latest_export.isoformat()}；" if ye.latest_export else ""
+    return (
+        f"{as_of}尚有时间节点未到或按后续数据补算、单位材料登记表不完整，"
+        "或名额线并列未经学指委决定。结果可能变动，不作为最终评定。"
+    )
+
+
+def provisional_note(ye: YearEnd) -> str:
+    return f"暂定：{provisional_reasons(ye)}"
+
+
+def points(value: Decimal | None) -> str:
+    """Points for reading: 5, 13.5, 13.33 (exact; no float)."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(rate: Decimal | None, places: int = 1) -> str:
+    """A fraction as a percentage for reading: 0.933333 → 93.3%."""
+    if rate is None:
+        return ""
+    q = (rate * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{points(q)}%"
+
+
+def yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+def day(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def month_day(value: dt.date) -> str:
+    return f"{value.month}月{value.day}日"
+
+
+def adjustment_note(score: Score) -> str:
+    return (
+        f"学指委调整：计算值 {points(score.computed)} → 调整后 {points(score.points)}\n"
+        f"理由：{score.reason or ''}\n审批人：{score.approved_by or ''}\n"
+        f"日期：{day(score.adjusted_on)}"
+    )
