@@ -402,7 +402,7 @@ def test_d8_complaints_and_meetings() -> None:
 # --- D10: ranking -----------------------------------------------------------------------------
 
 
-def test_d10_tie_broken_by_i3_then_exact_rate() -> None:
+def test_d10_identical_units_all_tie() -> None:
     # specialty group, quota 3; every unit identical, tie-breakers included
     con = build_scenario(season([], identical=True))
     rows = con.execute(
@@ -415,14 +415,7 @@ def test_d10_tie_broken_by_i3_then_exact_rate() -> None:
 
 
 def test_d10_competition_ranking_and_quota() -> None:
-    grads = (
-        cohort("scmc", "master", 100, 100)
-        + cohort("childrens", "master", 100, 99)
-        + cohort("chest", "master", 100, 98)
-        + cohort("ipmch", "master", 100, 98)
-        + cohort("smhc", "master", 100, 90)
-    )
-    con = build_scenario(season(grads))
+    con = _tied_specialty({})
     rows = dict(
         con.execute(
             "select unit_code, rank_in_group from marts.scoreboard where unit_group = 'specialty'"
