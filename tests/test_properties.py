@@ -152,3 +152,53 @@ def test_advanced_units_around_the_quota_line(ranking_warehouse, values) -> None
             assert advanced_count == min(quota, len(members))
         else:
             assert advanced_count < quota
+
+
+def test_d10_tie_breakers_i3_then_exact_rate() -> None:
+    con = build_scenario(season([], identical=True))
+    points = {
+        "ruijin": (60, 30),
+        "renji": (60, 20),
+        "xinhua": (50, 10),
+        "ninth": (50, 10),
+        "first": (40, 10),
+        "sixth": (40, 10),
+    }
+    rates = {"xinhua": (199, 300), "ninth": (2, 3), "first": (2, 3), "sixth": (4, 6)}
+    con.execute("delete from marts.indicator_scores")
+    rows = [
+        {
+            "year": 2021,
+            "unit_code": unit,
+            "indicator": f"I{i}",
+            "computed_points": Decimal(value),
+            "points": Decimal(value),
+            "adjusted": False,
+            "needs_review": False,
+        }
+        for unit in UNITS
+        for i, value in [
+            (1, points.get(unit, (10, 0))[0] - points.get(unit, (10, 0))[1]),
+            (3, points.get(unit, (10, 0))[1]),
+        ]
+        + [(k, 0) for k in (2, 4, 5, 6, 7, 8, 9)]
+    ]
+    frame = pa.Table.from_pylist(rows)  # noqa: F841 - read by the query below
+    con.execute("insert into marts.indicator_scores by name select * from frame")
+    for unit, (employed, graduates) in rates.items():
+        con.execute(
+            "update intermediate.int_unit_final_counts set employed = ?, graduates = ? "
+            "where unit_code = ?",
+            [employed, graduates, unit],
+        )
+    runner.build(
+        con, runner.discover(SQL_DIR, materializations=MATERIALIZATIONS), select="marts.scoreboard"
+    )
+    ranks = dict(
+        con.execute(
+            "select unit_code, rank_in_group from marts.scoreboard where unit_group = 'general'"
+        ).fetchall()
+    )
+    # equal totals: I3 decides (ruijin over renji); equal I3: the 15 Dec rate, exactly
+    # (2/3 over 199/300); 2/3 and 4/6 are the same rate: a shared rank
+    assert ranks == {"ruijin": 1, "renji": 2, "ninth": 3, "xinhua": 4, "first": 5, "sixth": 5}
