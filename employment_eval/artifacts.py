@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from employment_eval.publish import open_published
 
 
 def scoreboard_rows(marts_path: Path, year: int) -> list[dict]:
-    con = duckdb.connect(str(marts_path), read_only=True)
+    con = open_published(marts_path)
     try:
         cur = con.execute(
             """select unit_group as 组别, rank_in_group as 名次, unit_name as 单位,
@@ -29,7 +29,7 @@ def scoreboard_rows(marts_path: Path, year: int) -> list[dict]:
 
 
 def furthest_behind_rows(marts_path: Path, year: int, limit: int = 10) -> list[dict]:
-    con = duckdb.connect(str(marts_path), read_only=True)
+    con = open_published(marts_path)
     try:
         cur = con.execute(
             """select p.unit_code as 单位代码, u.short_name as 单位, d.degree_name as 学历,

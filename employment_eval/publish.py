@@ -4,16 +4,41 @@ half-built file; a failed run leaves the previous file byte for byte as it was."
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import duckdb
+
+from employment_eval.faults import pause_point
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 
 
 def candidate_path(marts_path: Path, run_id: str) -> Path:
     return marts_path.with_name(f".{marts_path.name}.{run_id}.building")
+
+
+def stale_candidates(marts_path: Path) -> list[Path]:
+    """Candidate files (and their WAL) left beside the marts by a run that was killed."""
+    return sorted(marts_path.parent.glob(f".{marts_path.name}.*.building*"))
+
+
+def remove_stale_candidates(marts_path: Path) -> list[Path]:
+    """Delete what killed runs left behind; called at the start of a run, which holds the
+    working database's lock. The published file itself is never touched."""
+    stale = stale_candidates(marts_path)
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def export_candidate(con: duckdb.DuckDBPyConnection, marts_path: Path, run_id: str) -> Path:
@@ -35,6 +60,7 @@ def export_candidate(con: duckdb.DuckDBPyConnection, marts_path: Path, run_id: s
                 f"create table candidate.{schema}.{table} as "
                 f"select * from {schema}.{table} order by all"
             )
+            pause_point("exporting")
         con.execute("checkpoint candidate")
     finally:
         con.execute("detach candidate")
@@ -45,6 +71,7 @@ def publish(candidate: Path, marts_path: Path) -> None:
     """Atomically replace the published marts with the audited candidate."""
     with open(candidate, "rb") as fh:
         os.fsync(fh.fileno())
+    pause_point("renaming")
     os.replace(candidate, marts_path)
     dir_fd = os.open(marts_path.parent, os.O_RDONLY)
     try:
@@ -57,3 +84,13 @@ def discard(candidate: Path | None) -> None:
     if candidate is not None:
         candidate.unlink(missing_ok=True)
         Path(str(candidate) + ".wal").unlink(missing_ok=True)
+
+
+def open_published(marts_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a published (or candidate) marts file in which `marts.x` and
+    `reference.x` always mean the schemas: the file is attached under a fixed catalog name,
+    so a file called marts.duckdb cannot shadow the schema `marts`."""
+    con = duckdb.connect()
+    con.execute(f"attach '{marts_path}' as published (read_only)")
+    con.execute("use published")
+    return con

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from employment_eval.publish import open_published
 
 GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
 
@@ -18,7 +18,7 @@ def _pad(text: str, width: int) -> str:
 
 
 def scoreboard_text(marts_path: Path, year: int) -> str:
-    con = duckdb.connect(str(marts_path), read_only=True)
+    con = open_published(marts_path)
     try:
         rows = con.execute(
             """select unit_group, rank_in_group, unit_name, total_points, is_advanced,

@@ -219,3 +219,11 @@ def test_each_run_attaches_artifacts(place) -> None:
     board = next(a for a in found if a.key == "scoreboard-2021")
     rows = json.loads(board.data) if isinstance(board.data, str) else board.data
     assert len(rows) == 15 and {"名次", "单位", "总分", "先进单位"} <= set(rows[0])
+
+
+def test_a_marts_file_named_marts_duckdb_still_reads(place) -> None:
+    from employment_eval.summary import scoreboard_text
+
+    place = {**place, "marts": place["marts"].with_name("marts.duckdb")}
+    refresh(place)
+    assert "附属专科医院" in scoreboard_text(place["marts"], 2021)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from employment_eval.publish import open_published
+
 GROUP_ORDER = ("school", "general", "specialty")
 GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
 DEGREE_ORDER = ("bachelor", "master", "doctor")
@@ -140,7 +142,7 @@ class YearEnd:
 
 
 def read_year_end(marts_path: Path, year: int) -> YearEnd:
-    con = duckdb.connect(str(marts_path), read_only=True)
+    con = open_published(marts_path)
     try:
         return _read(con, year)
     finally:
