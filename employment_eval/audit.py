@@ -1,16 +1,32 @@
-"""Audit step: checks that decide whether a build may be published.
+"""Audit step: the checks that decide whether a build may be published.
 
-Each check is a SQL query counting offending rows; a check has a severity: an error blocks
-publishing, a warning is reported. The Great Expectations suites plug in here too."""
+Two kinds of check, each with a severity (an error blocks publishing, a warning is reported):
+- the grain of every model (`-- grain:` in its SQL), on the working database;
+- the Great Expectations suites of `expectations/` (see `quality`): staging suites on the
+  working database, marts suites on the candidate file, the personal-data suite on both.
+
+Every run writes its full report (JSON, with sample values) and the GX Data Docs to
+`<work folder>/reports/<run id>/`: they may quote personal data, so they live beside the
+working database, never beside the marts. The console summary (AuditError) names the suite,
+the expectation, the failing count and the raw file and rows, but no values."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import shutil
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
-from employment_eval import runner
+from employment_eval import publish, quality, runner
 from employment_eval.paths import SQL_DIR
+
+REPORTS_KEPT = 30  # report folders of the most recent runs kept in <work>/reports/
+MAX_ROWS_SHOWN = 20  # row numbers per file on the console
+MAX_REPORT_ROWS = 500  # failing rows per expectation in report.json
 
 
 @dataclass(frozen=True)
@@ -19,7 +35,12 @@ class CheckResult:
     name: str  # what is expected (Chinese, shown to the centre)
     severity: str  # error / warning
     failing: int
-    samples: list[tuple] = field(default_factory=list)
+    samples: list[tuple] = field(default_factory=list)  # key values of failing rows (no personal)
+    expectation: str = ""  # GX expectation (type and column), or 'grain' for model grains
+    check_id: str = ""
+    row_id: tuple[str, ...] = ()
+    failing_rows: list[dict] = field(default_factory=list)  # row_id values of failing rows
+    detail: dict = field(default_factory=dict)  # report only: values, kwargs, exception
 
     @property
     def ok(self) -> bool:
@@ -27,105 +48,273 @@ class CheckResult:
 
     def render(self) -> str:
         label = "错误" if self.severity == "error" else "警告"
-        text = f"[{label}] {self.suite}：{self.name}——{self.failing} 行不符合"
-        if self.samples:
-            text += "；例：" + "；".join(" ".join(str(v) for v in s) for s in self.samples[:5])
-        return text
+        head = f"[{label}] {self.suite}：{self.name}——{self.failing} 行不符合"
+        if self.expectation:
+            head += f"（{self.expectation}）"
+        lines = [head]
+        if self.detail.get("exception"):
+            lines.append(f"    检查执行出错：{self.detail['exception']}")
+        lines += [f"    {line}" for line in where_lines(self.failing_rows, self.failing)]
+        if not self.failing_rows and self.samples:
+            lines.append("    例：" + "；".join(" ".join(map(str, s)) for s in self.samples[:5]))
+        return "\n".join(lines)
+
+
+def where_lines(rows: list[dict], failing: int) -> list[str]:
+    """Where the failing rows are: raw file and row numbers when the frame has provenance,
+    else the rows' keys (year, unit, …). Never a value of a personal field."""
+    if not rows:
+        return []
+    if "source_file" in rows[0]:
+        by_file: dict[str, list] = {}
+        for row in rows:
+            rest = [v for k, v in row.items() if k != "source_file"]
+            by_file.setdefault(str(row["source_file"]), []).append(rest)
+        lines = []
+        for file, rests in list(by_file.items())[:5]:
+            if all(len(r) == 1 and isinstance(r[0], int) for r in rests):
+                lines.append(f"{file} 第 {_ranges(sorted({r[0] for r in rests}))} 行")
+            else:
+                shown = "；".join(" ".join(map(str, r)) for r in rests[:MAX_ROWS_SHOWN])
+                more = f" 等 {len(rests)} 处" if len(rests) > MAX_ROWS_SHOWN else ""
+                lines.append(f"{file}：{shown}{more}")
+        if len(by_file) > 5:
+            lines.append(f"……另有 {len(by_file) - 5} 个文件")
+        return lines
+    shown = "；".join(" ".join(str(v) for v in row.values()) for row in rows[:5])
+    more = f" 等 {failing} 行" if failing > 5 else ""
+    return [f"例：{shown}{more}"]
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    if len(parts) > MAX_ROWS_SHOWN:
+        return "、".join(parts[:MAX_ROWS_SHOWN]) + f" 等（共 {len(numbers)} 行）"
+    return "、".join(parts)
 
 
 class AuditError(Exception):
-    def __init__(self, results: list[CheckResult]):
+    def __init__(self, results: list[CheckResult], report_dir: Path | None = None):
         self.results = results
-        failed = [r for r in results if not r.ok and r.severity == "error"]
-        super().__init__("\n".join(r.render() for r in failed))
+        self.report_dir = report_dir
+        super().__init__(summary(results, report_dir))
 
 
-# (suite, description, severity, query returning the offending rows)
-SQL_CHECKS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "marts",
-        "每个单位每年恰有 9 个指标行",
-        "error",
-        """select s.year, s.unit_code, count(i.indicator) as n
-        from marts.scoreboard s left join marts.indicator_scores i
-          on s.year = i.year and s.unit_code = i.unit_code
-        group by all having count(i.indicator) <> 9""",
-    ),
-    (
-        "marts",
-        "每年记分板包含全部单位",
-        "error",
-        """select y.year, count(s.unit_code)
-        from (select distinct year from marts.milestone_rates) y
-        left join marts.scoreboard s on s.year = y.year
-        group by all having count(s.unit_code) <> (select count(*) from reference.units)""",
-    ),
-    (
-        "marts",
-        "就业率在 [0, 1] 之间，就业人数不超过毕业生人数",
-        "error",
-        """select year, unit_code, degree, milestone_date, employed, graduates
-        from marts.milestone_rates
-        where employment_rate not between 0 and 1 or employed > graduates or graduates <= 0""",
-    ),
-    (
-        "marts",
-        "基准分在 [0, 基准分] 之间（奖励分除外）",
-        "error",
-        """select year, unit_code, indicator, computed_points from marts.indicator_scores
-        where computed_points < 0
-           or (indicator <> 'I3' and computed_points > base_points)""",
-    ),
-    (
-        "marts",
-        "各组先进单位数不超过名额",
-        "error",
-        """select year, unit_group, count(*) filter (where is_advanced) as advanced, max(quota)
-        from marts.scoreboard group by all
-        having count(*) filter (where is_advanced) > max(quota)""",
-    ),
-    (
-        "adjustments",
-        "先进单位决定只能针对名额线上并列的单位（D12）",
-        "error",
-        """select year, unit_code from marts.scoreboard
-        where is_decided_by_committee and not tie_at_cutoff""",
-    ),
-    (
-        "marts",
-        "无未决并列时，各组先进单位数等于名额",
-        "error",
-        """select year, unit_group from marts.scoreboard group by all
-        having not bool_or(tie_at_cutoff and not is_decided_by_committee)
-           and count(*) filter (where is_advanced) <> least(max(quota), count(*))""",
-    ),
-)
+def summary(results: list[CheckResult], report_dir: Path | None = None) -> str:
+    """The console summary in Chinese: every failed error-level check, where, and the report."""
+    errors = [r for r in results if not r.ok and r.severity == "error"]
+    warnings = [r for r in results if not r.ok and r.severity == "warning"]
+    lines = [f"质量检查：{len(errors)} 项错误，{len(warnings)} 项警告（共 {len(results)} 项检查）"]
+    lines += [r.render() for r in errors]
+    if report_dir is not None:
+        lines.append(f"完整报告（含样例值，可能含个人信息，勿外传）：{report_dir / 'report.json'}")
+        docs = report_dir / "data_docs" / "index.html"
+        if docs.exists():
+            lines.append(f"GX Data Docs：{docs}")
+    return "\n".join(lines)
+
+
+def report_dir(opts) -> Path:
+    return opts.work_dir / "reports" / opts.run_id
 
 
 def run_sql_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """The grain of every model that declares one: unique and not null."""
     results = []
-    for suite, name, severity, query in SQL_CHECKS:
-        rows = con.execute(query).fetchall()
-        results.append(CheckResult(suite, name, severity, len(rows), rows[:5]))
-    for model in runner.discover(SQL_DIR):
-        if model.grain:
-            bad = runner.check_grain(con, model)
-            results.append(
-                CheckResult(
-                    model.schema,
-                    f"{model.schema}.{model.name} 每个 ({', '.join(model.grain)}) 唯一且非空",
-                    "error",
-                    bad,
-                )
+    cur = con.cursor()  # check_grain leaves its one-row result open: keep that off `con`
+    try:
+        grains = [(m, runner.check_grain(cur, m)) for m in runner.discover(SQL_DIR) if m.grain]
+    finally:
+        cur.close()
+    for model, bad in grains:
+        results.append(
+            CheckResult(
+                model.schema,
+                f"{model.schema}.{model.name} 每个 ({', '.join(model.grain)}) 唯一且非空",
+                "error",
+                bad,
+                expectation="grain",
+                check_id=f"grain.{model.schema}.{model.name}",
             )
+        )
     return results
 
 
-def raise_on_errors(results: list[CheckResult]) -> None:
+def raise_on_errors(results: list[CheckResult], report_dir: Path | None = None) -> None:
     if any(not r.ok and r.severity == "error" for r in results):
-        raise AuditError(results)
+        raise AuditError(results, report_dir)
 
 
-def run_audit(con: duckdb.DuckDBPyConnection, candidate, opts) -> list[CheckResult]:
-    """Every check of the run: the SQL checks on the working database (marts as built)."""
-    return run_sql_checks(con)
+def audit_candidate(
+    con: duckdb.DuckDBPyConnection,
+    opts,
+    suites: list[quality.Suite] | None = None,
+    data_docs: bool = True,
+) -> tuple[Path, list[CheckResult]]:
+    """Write and audit: copy the marts into a candidate file beside the published one and run
+    every check. Returns the candidate (to be published) and the results; on an error-level
+    failure (or any exception) the candidate is deleted and AuditError raised."""
+    candidate = publish.export_candidate(con, opts.marts_path, opts.run_id)
+    try:
+        results = run_audit(con, candidate, opts, suites, data_docs)
+        raise_on_errors(results, report_dir(opts))
+    except BaseException:
+        publish.discard(candidate)
+        raise
+    return candidate, results
+
+
+def run_audit(
+    con: duckdb.DuckDBPyConnection,
+    candidate: Path,
+    opts,
+    suites: list[quality.Suite] | None = None,
+    data_docs: bool = True,
+) -> list[CheckResult]:
+    """Every check of the run (the grains and every suite of expectations/); writes the report
+    and Data Docs to report_dir(opts). `suites` restricts the run to those suites and
+    `data_docs=False` skips the HTML (~2 s): both for tests."""
+    started = time.monotonic()
+    out = report_dir(opts)
+    out.mkdir(parents=True, exist_ok=True)
+    results = run_sql_checks(con) if suites is None else []
+    try:
+        suites = quality.load_suites() if suites is None else suites
+        docs = out / "data_docs" if data_docs else None
+        results += run_suites(con, candidate, suites, docs)
+    except quality.SuiteError as exc:
+        results.append(CheckResult("expectations", f"期望套件无法使用：{exc}", "error", 1))
+        suites = suites or []
+    write_report(out, results, suites, opts, candidate, time.monotonic() - started)
+    prune_reports(out.parent, keep=REPORTS_KEPT)
+    return results
+
+
+def run_suites(
+    con: duckdb.DuckDBPyConnection,
+    candidate: Path,
+    suites: list[quality.Suite],
+    docs_dir: Path | None = None,
+) -> list[CheckResult]:
+    """Validate every suite: staging on `con`, marts on the candidate, published on both."""
+    validator = quality.Validator(docs_dir)
+    for suite in suites:
+        quality.build_expectation_suite(suite)  # every file loads before anything runs
+    outcomes: list[quality.Outcome] = []
+    for suite in (s for s in suites if s.layer == "staging"):
+        outcomes += _validate(validator, suite, con)
+    marts = [s for s in suites if s.layer == "marts"]
+    if marts:
+        cand = publish.open_published(candidate)  # `marts.x` is the schema, whatever the name
+        try:
+            for suite in marts:
+                outcomes += _validate(validator, suite, cand)
+        finally:
+            cand.close()
+    published = [s for s in suites if s.layer == "published"]
+    if published:
+        con.execute(f"attach '{candidate}' as {quality.CANDIDATE} (read_only)")
+        try:
+            for suite in published:
+                outcomes += _validate(validator, suite, con)
+        finally:
+            con.execute(f"detach {quality.CANDIDATE}")
+    validator.build_docs()
+    return [_result(o) for o in outcomes]
+
+
+def _validate(validator: quality.Validator, suite: quality.Suite, con) -> list[quality.Outcome]:
+    try:
+        frame = quality.suite_frame(suite, con)
+        parameters = quality.suite_parameters(suite, con)
+    except duckdb.Error as exc:
+        raise quality.SuiteError(f"{suite.path.name}：查询失败：{exc}") from exc
+    return validator.validate(suite, frame, parameters)
+
+
+def _result(o: quality.Outcome) -> CheckResult:
+    samples = [tuple(row.values()) for row in o.failing_rows[:5]]
+    return CheckResult(
+        suite=o.suite,
+        name=o.description_zh,
+        severity=o.severity,
+        failing=o.failing,
+        samples=samples,
+        expectation=o.expectation_label,
+        check_id=f"{o.suite}.{o.check_id}",
+        row_id=o.row_id,
+        failing_rows=o.failing_rows,
+        detail={
+            "rows_checked": o.rows_checked,
+            "kwargs": o.kwargs,
+            "sample_values": o.samples,
+            "exception": o.exception,
+        },
+    )
+
+
+def write_report(
+    out: Path,
+    results: list[CheckResult],
+    suites: list[quality.Suite],
+    opts,
+    candidate: Path,
+    seconds: float,
+) -> Path:
+    failed = [r for r in results if not r.ok and r.severity == "error"]
+    report = {
+        "run_id": opts.run_id,
+        "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "as_of_date": opts.as_of.isoformat(),
+        "year": opts.year,
+        "raw_dir": str(opts.raw_dir),
+        "marts_path": str(opts.marts_path),
+        "candidate": str(candidate),
+        "outcome": "failed" if failed else "passed",
+        "errors": len(failed),
+        "warnings": sum(1 for r in results if not r.ok and r.severity == "warning"),
+        "seconds": round(seconds, 2),
+        "suites": [
+            {
+                "name": s.name,
+                "file": s.path.name,
+                "layer": s.layer,
+                "description_zh": s.description_zh,
+                "expectations": len(s.expectations),
+            }
+            for s in suites
+        ],
+        "checks": [
+            {
+                "check_id": r.check_id,
+                "suite": r.suite,
+                "expectation": r.expectation,
+                "description_zh": r.name,
+                "severity": r.severity,
+                "success": r.ok,
+                "failing": r.failing,
+                "row_id": list(r.row_id),
+                "failing_rows": r.failing_rows[:MAX_REPORT_ROWS],
+                **r.detail,
+            }
+            for r in results
+        ],
+    }
+    path = out / "report.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), "utf-8")
+    return path
+
+
+def prune_reports(reports: Path, keep: int) -> None:
+    """Keep the report folders of the `keep` most recent runs (run ids sort by start time)."""
+    folders = sorted(p for p in reports.iterdir() if p.is_dir())
+    for old in folders[:-keep] if keep > 0 else folders:
+        shutil.rmtree(old, ignore_errors=True)

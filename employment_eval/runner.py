@@ -150,25 +150,35 @@ def parse_model(path: Path, *, default_materialized: str = FALLBACK_MATERIALIZAT
     return _parse_text(path, schema, name, text, default_materialized)
 
 
-@functools.lru_cache(maxsize=512)
 def _parse_text(path: Path, schema: str, name: str, text: str, default_materialized: str) -> Model:
-    """Parsing is pure in the file's text: cached, since every build and audit discovers."""
     description, directives = parse_header(text, path)
     materialized = directives.get("materialized", default_materialized)
     if materialized not in MATERIALIZATIONS:
         raise ModelError(f"{path}: materialized must be view or table, not '{materialized}'")
-    tree = _parse_query(text, path)
+    depends_on, grain, docs = _analyse(path, text)
     return Model(
         schema=schema,
         name=name,
         path=path,
         sql=text,
-        depends_on=find_dependencies(tree, path),
+        depends_on=set(depends_on),
         materialized=materialized,
-        grain=_parse_grain(directives.get("grain"), path),
+        grain=grain,
         description=description,
-        column_docs=column_docs(tree),
+        column_docs=dict(docs),
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _analyse(
+    path: Path, text: str
+) -> tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The sqlglot work (pure in the file's text, whatever the materialization): cached, since
+    the build and the audit both discover the models."""
+    _, directives = parse_header(text, path)
+    tree = _parse_query(text, path)
+    grain = _parse_grain(directives.get("grain"), path)
+    return frozenset(find_dependencies(tree, path)), grain, tuple(column_docs(tree).items())
 
 
 def parse_header(text: str, path: Path | str = "<sql>") -> tuple[str, dict[str, str]]:
@@ -237,6 +247,7 @@ def _parse_query(text: str, path: Path) -> exp.Query:
     return statements[0]
 
 
+@functools.lru_cache(maxsize=512)
 def query_body(text: str) -> str:
     """The query text without its trailing semicolon(s) (and anything after them)."""
     tokens = Dialect.get_or_raise(DIALECT).tokenize(text)

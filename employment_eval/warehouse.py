@@ -20,9 +20,11 @@ RUN_LOG_DDL = (
         as_of_date date not null,
         raw_dir varchar not null,
         marts_path varchar not null,
-        outcome varchar not null,  -- running / published / failed
+        outcome varchar not null,  -- running / published / failed / interrupted
         message varchar
     )""",
+    "alter table meta.run_log add column if not exists report_dir varchar",
+    "alter table meta.run_log add column if not exists published_sha256 varchar",
     """create table if not exists meta.run_log_files (
         run_id varchar not null,
         kind varchar not null,
@@ -30,6 +32,14 @@ RUN_LOG_DDL = (
         file_sha256 varchar not null,
         as_of_date date,
         is_included boolean
+    )""",
+    """create table if not exists meta.run_log_outputs (
+        run_id varchar not null,
+        kind varchar not null,  -- marts (the published DuckDB file), …
+        path varchar not null,
+        file_sha256 varchar not null,
+        bytes bigint not null,
+        published_at timestamp not null
     )""",
 )
 
@@ -50,11 +60,42 @@ def log_run_start(
     as_of: dt.date,
     raw_dir: Path,
     marts_path: Path,
-) -> None:
+) -> int:
+    """Record the run's start. A run still marked `running` was killed (this run holds the
+    working database's lock, so no other run is active on it): it is marked `interrupted`.
+    Returns how many such runs were found."""
+    stale = con.execute(
+        "update meta.run_log set outcome = 'interrupted', "
+        "message = coalesce(message, '运行被中断（进程被终止）') "
+        "where outcome = 'running' returning run_id"
+    ).fetchall()
     con.execute(
-        "insert into meta.run_log values (?, ?, now()::timestamp, null, ?, ?, ?, 'running', null)",
+        "insert into meta.run_log (run_id, flow, started_at, as_of_date, raw_dir, marts_path, "
+        "outcome) values (?, ?, now()::timestamp, ?, ?, ?, 'running')",
         [run_id, flow, as_of, str(raw_dir), str(marts_path)],
     )
+    return len(stale)
+
+
+def log_run_report(con: duckdb.DuckDBPyConnection, run_id: str, report_dir: Path) -> None:
+    """Where the run's quality report and Data Docs are (the working folder)."""
+    con.execute(
+        "update meta.run_log set report_dir = ? where run_id = ?", [str(report_dir), run_id]
+    )
+
+
+def log_run_output(
+    con: duckdb.DuckDBPyConnection, run_id: str, kind: str, path: Path, sha256: str, size: int
+) -> None:
+    """Record a file the run published (its content hash as published)."""
+    con.execute(
+        "insert into meta.run_log_outputs values (?, ?, ?, ?, ?, now()::timestamp)",
+        [run_id, kind, str(path), sha256, size],
+    )
+    if kind == "marts":
+        con.execute(
+            "update meta.run_log set published_sha256 = ? where run_id = ?", [sha256, run_id]
+        )
 
 
 def log_run_files(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from employment_eval import adjustments, artifacts, audit, build, publish, warehouse
+from employment_eval.faults import pause_point
 from employment_eval.ingest.api import IngestResult, ingest
 from employment_eval.options import RunOptions
 from employment_eval.problems import raise_if_errors
@@ -43,40 +44,57 @@ def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> None:
 
 
 @task(name="audit", cache_policy=NO_CACHE)
-def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> Path:
-    """Copy the marts into a candidate file and run every check on it; raise on errors."""
+def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path, list[str]]:
+    """Copy the marts into a candidate file and run every check on it (the grains and the
+    Great Expectations suites); raise AuditError on an error-level failure. Returns the
+    candidate and the warnings."""
     logger = get_run_logger()
-    candidate = publish.export_candidate(con, opts.marts_path, opts.run_id)
+    warehouse.log_run_report(con, opts.run_id, audit.report_dir(opts))
     try:
-        results = audit.run_audit(con, candidate, opts)
-        for r in results:
-            if not r.ok:
-                (logger.error if r.severity == "error" else logger.warning)(r.render())
-        audit.raise_on_errors(results)
-    except BaseException:
-        publish.discard(candidate)
+        candidate, results = audit.audit_candidate(con, opts)
+    except audit.AuditError as exc:
+        for r in exc.results:
+            if not r.ok and r.severity == "warning":
+                logger.warning(r.render())
+        errors = sum(1 for r in exc.results if not r.ok and r.severity == "error")
+        logger.error("质量检查未通过：%d 项错误，未发布；报告：%s", errors, exc.report_dir)
         raise
-    logger.info("质量检查：%d 项全部通过", len(results))
-    return candidate
+    warnings = [r.render() for r in results if not r.ok]
+    for text in warnings:
+        logger.warning(text)
+    logger.info(
+        "质量检查：%d 项，%d 项警告；报告与 Data Docs：%s",
+        len(results),
+        len(warnings),
+        audit.report_dir(opts),
+    )
+    return candidate, warnings
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_marts(candidate: Path, opts: RunOptions) -> None:
+def publish_marts(con: duckdb.DuckDBPyConnection, candidate: Path, opts: RunOptions) -> str:
+    """Rename the audited candidate over the marts (atomic) and record its sha256."""
+    digest = publish.sha256_file(candidate)
+    size = candidate.stat().st_size
     publish.publish(candidate, opts.marts_path)
-    get_run_logger().info("已发布：%s", opts.marts_path)
+    pause_point("published")
+    warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+    get_run_logger().info("已发布：%s（sha256 %s）", opts.marts_path, digest[:12])
+    return digest
 
 
 @task(name="artifacts", cache_policy=NO_CACHE)
-def attach_artifacts(inputs: IngestResult, opts: RunOptions) -> None:
+def attach_artifacts(inputs: IngestResult, quality_warnings: list[str], opts: RunOptions) -> None:
     """The run's Prefect artifacts: scoreboard, quality summary, units furthest behind."""
     parsed = sum(f.parsed_now for f in inputs.files)
     lines = [
         f"评估日期 {opts.as_of}，年度 {opts.year}",
         f"输入文件 {len(inputs.files)} 个（本次新解析 {parsed} 个）",
         f"结业记录 {inputs.excluded_completion_rows} 条，不计入毕业生",
-        "质量检查全部通过，已发布",
+        f"质量检查无错误（{len(quality_warnings)} 项警告），已发布",
     ]
-    artifacts.attach(opts.marts_path, opts.year, lines, [p.render() for p in inputs.problems])
+    warnings = [p.render() for p in inputs.problems] + quality_warnings
+    artifacts.attach(opts.marts_path, opts.year, lines, warnings)
 
 
 @flow(name="nightly_refresh", log_prints=True)
@@ -92,7 +110,7 @@ def nightly_refresh(
     load_rules(opts.year)  # a year without a rules file is an error naming the file
     con = warehouse.open_work(opts.work_path)
     try:
-        warehouse.log_run_start(
+        interrupted = warehouse.log_run_start(
             con,
             run_id=opts.run_id,
             flow="nightly_refresh",
@@ -100,12 +118,22 @@ def nightly_refresh(
             raw_dir=opts.raw_dir,
             marts_path=opts.marts_path,
         )
+        stale = publish.remove_stale_candidates(opts.marts_path)
+        if interrupted or stale:
+            get_run_logger().warning(
+                "上次运行被中断（%d 次），已清理其未发布的候选文件 %d 个；已发布的数据未受影响",
+                interrupted,
+                len(stale),
+            )
         try:
             inputs = ingest_inputs(con, opts)
+            pause_point("ingested")
             build_models(con, opts)
-            candidate = audit_marts(con, opts)
-            publish_marts(candidate, opts)
-            attach_artifacts(inputs, opts)
+            pause_point("built")
+            candidate, quality_warnings = audit_marts(con, opts)
+            pause_point("audited")
+            publish_marts(con, candidate, opts)
+            attach_artifacts(inputs, quality_warnings, opts)
         except BaseException as exc:
             warehouse.log_run_end(con, opts.run_id, "failed", str(exc))
             raise

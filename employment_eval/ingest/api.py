@@ -127,10 +127,12 @@ def _run(
     representative = _representatives(hashed, cache)
     parsed: dict[tuple[str, str], _Parsed] = {}
     try:
-        for (kind, sha), f in representative.items():
-            result, file_problems = _parse_or_reuse(con, lk, f, sha, cache.get((kind, sha)), say)
-            parsed[(kind, sha)] = result
-            problems += file_problems
+        with store.transaction(con):
+            for (kind, sha), f in representative.items():
+                hit = cache.get((kind, sha))
+                result, file_problems = _parse_or_reuse(con, lk, f, sha, hit, say)
+                parsed[(kind, sha)] = result
+                problems += file_problems
         skipped = sum(1 for p in parsed.values() if not p.parsed_now)
         if skipped:
             say(f"{skipped} 个文件内容未变，沿用已解析的结果")

@@ -9,6 +9,8 @@ cross-file rules still see them, and vanish with the connection or at the end of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -131,28 +133,39 @@ def _insert(con: duckdb.DuckDBPyConnection, target: str, v: Validated, sha256: s
         con.unregister(name)
 
 
-def save_clean(con: duckdb.DuckDBPyConnection, v: Validated, sha256: str, fingerprint: str) -> None:
-    """Store a file without errors in the raw layer and the cache, replacing any earlier
-    parse of the same content (another parser fingerprint)."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction around the files parsed in a run: one commit (one WAL flush) for all
+    of them instead of one per file. An exception rolls every one of them back."""
     con.execute("begin transaction")
     try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def save_clean(con: duckdb.DuckDBPyConnection, v: Validated, sha256: str, fingerprint: str) -> None:
+    """Store a file without errors in the raw layer and the cache, replacing any earlier
+    parse of the same content (another parser fingerprint). Call it inside `transaction`."""
+    earlier = con.execute(
+        "select count(*) from raw.files where kind = ? and file_sha256 = ?", [v.kind, sha256]
+    ).fetchall()[0][0]
+    if earlier:  # rows are only ever stored together with their raw.files entry
         con.execute(f"delete from raw.{v.kind} where file_sha256 = ?", [sha256])
         con.execute("delete from raw.files where kind = ? and file_sha256 = ?", [v.kind, sha256])
         con.execute(
             "delete from raw.file_warnings where kind = ? and file_sha256 = ?", [v.kind, sha256]
         )
-        _insert(con, f"raw.{v.kind}", v, sha256)
-        con.execute(
-            "insert into raw.files values (?, ?, ?, ?, ?, ?, current_timestamp, ?)",
-            [sha256, v.kind, fingerprint, v.rel, v.as_of_date, v.data.height, v.as_of_source],
-        )
-        warnings = [(sha256, v.kind, p.row, p.column, p.reason) for p in v.problems]
-        if warnings:
-            con.executemany("insert into raw.file_warnings values (?, ?, ?, ?, ?)", warnings)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    _insert(con, f"raw.{v.kind}", v, sha256)
+    con.execute(
+        "insert into raw.files values (?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+        [sha256, v.kind, fingerprint, v.rel, v.as_of_date, v.data.height, v.as_of_source],
+    )
+    warnings = [(sha256, v.kind, p.row, p.column, p.reason) for p in v.problems]
+    if warnings:
+        con.executemany("insert into raw.file_warnings values (?, ?, ?, ?, ?)", warnings)
 
 
 def pending_table(kind: str) -> str:
