@@ -116,7 +116,7 @@ class _Stage:
 def _worker_stages(args: argparse.Namespace) -> dict:
     """The flow's tasks as plain calls (flows/nightly_refresh.py, without Prefect)."""
     t0 = time.perf_counter()
-    from employment_eval import adjustments, audit, build, publish, warehouse
+    from employment_eval import adjustments, audit, build, publish, quality, warehouse
     from employment_eval.ingest.api import ingest
     from employment_eval.options import RunOptions
     from employment_eval.problems import raise_if_errors
@@ -147,18 +147,13 @@ def _worker_stages(args: argparse.Namespace) -> dict:
         built = build.build_models(con)
         raise_if_errors(adjustments.decision_problems(con))
     with _Stage("audit", stages):  # as the flow's audit task does
-        if hasattr(audit, "audit_candidate"):
-            candidate, results = audit.audit_candidate(con, opts)
-        else:
-            candidate = publish.export_candidate(con, opts.marts_path, opts.run_id)
-            results = audit.run_audit(con, candidate, opts)
-            audit.raise_on_errors(results)
+        candidate, results = audit.audit_candidate(con, opts)
     with _Stage("publish", stages):  # as the flow's publish task does
-        digest = publish.sha256_file(candidate) if hasattr(publish, "sha256_file") else ""
+        digest = publish.sha256_file(candidate)
         size = candidate.stat().st_size
         publish.publish(candidate, opts.marts_path)
-        if hasattr(warehouse, "log_run_output"):
-            warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+        warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+        quality.mark_validated(con)
         warehouse.log_run_end(con, opts.run_id, "published")
         con.close()
     stages["total"] = {
