@@ -31,13 +31,11 @@ import platform
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +55,6 @@ TARGETS = {  # issue 6, seconds of pipeline time (stages in the process)
 TARGET_RATIO_BC = 1.5
 TARGET_RSS_D_MB = 4096.0
 
-PREFECT_SERVER = (sys.executable, "-m", "prefect", "server", "start")
 ENV = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -320,52 +317,21 @@ def scenario_nightly(
     return _median_stages(results)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_prefect(home: Path) -> tuple[subprocess.Popen, str, float]:
-    port = _free_port()
-    env = _env(
-        {
-            "PREFECT_HOME": str(home),
-            "PREFECT_SERVER_API_HOST": "127.0.0.1",
-            "PREFECT_SERVER_API_PORT": str(port),
-            "PREFECT_UI_ENABLED": "false",
-        }
-    )
-    env.pop("PREFECT_API_URL", None)
-    log = open(home / "server.log", "wb")  # noqa: SIM115 - kept open for the server's life
+    from employment_eval import prefect_server
+
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*PREFECT_SERVER, "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    while time.perf_counter() - start < 180:
-        if proc.poll() is not None:
-            raise SystemExit((home / "server.log").read_text()[-3000:])
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url, time.perf_counter() - start
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the Prefect server did not start in 180 s")
+    try:
+        proc, url = prefect_server.start(home)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
+    return proc, url, time.perf_counter() - start
 
 
 def stop_prefect(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    from employment_eval import prefect_server
+
+    prefect_server.stop(proc)
 
 
 def startup_costs(runs: int) -> dict:

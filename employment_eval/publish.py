@@ -4,13 +4,13 @@ half-built file; a failed run leaves the previous file byte for byte as it was."
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import duckdb
 
 from employment_eval.faults import pause_point
+from employment_eval.ingest.read import sha256_of
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 
@@ -33,12 +33,7 @@ def remove_stale_candidates(marts_path: Path) -> list[Path]:
     return stale
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_file = sha256_of  # one definition of a file's content hash (ingest.read)
 
 
 def export_candidate(con: duckdb.DuckDBPyConnection, marts_path: Path, run_id: str) -> Path:

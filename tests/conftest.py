@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from employment_eval import prefect_server
 
 # CI explores the same examples every run (a red CI must be reproducible); locally hypothesis
 # keeps exploring new ones.
@@ -29,59 +26,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 _SERVER: dict[str, object] = {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_prefect_server() -> None:
     home = Path(tempfile.mkdtemp(prefix="ee-prefect-"))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_API_HOST": "127.0.0.1",
-        "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_UI_ENABLED": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = open(home / "server.log", "wb")  # noqa: SIM115 - kept open for the server's life
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-ui",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((home / "server.log").read_text()[-3000:])
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("Prefect server did not start in 120 s")
+    proc, url = prefect_server.start(home, timeout=120)
     os.environ["PREFECT_API_URL"] = url
     os.environ["PREFECT_HOME"] = str(home)
-    _SERVER.update(proc=proc, home=home, log=log)
+    _SERVER.update(proc=proc, home=home)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,11 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     proc = _SERVER.get("proc")
     if proc is not None:
-        proc.terminate()  # type: ignore[union-attr]
-        try:
-            proc.wait(timeout=20)  # type: ignore[union-attr]
-        except subprocess.TimeoutExpired:
-            proc.kill()  # type: ignore[union-attr]
+        prefect_server.stop(proc)  # type: ignore[arg-type]
         shutil.rmtree(_SERVER["home"], ignore_errors=True)  # type: ignore[arg-type]
 
 
