@@ -283,24 +283,38 @@ def scenario_full(name: str, raw: Path, scratch: Path, runs: int) -> tuple[dict,
     return _median_stages(results), results[0]
 
 
+def _non_registration_files(season: Path) -> list[Path]:
+    files = [p for p in season.rglob("*") if p.is_file() and "registrations" not in p.parts]
+    return [p for p in files if not p.name.startswith(".")]
+
+
+def warm_state(name: str, season: Path, stored: list[Path], scratch: Path) -> Path:
+    """A working DB and published marts that have already seen the `stored` exports."""
+    warm = scratch / f"{name}-warm"
+    shutil.rmtree(warm, ignore_errors=True)
+    link_tree([*stored, *_non_registration_files(season)], season, warm / "raw")
+    run_worker("stages", warm / "raw", warm / "warehouse.duckdb", warm / "employment.duckdb")
+    return warm
+
+
+def night_place(warm: Path, place: Path, season: Path, exports: list[Path]) -> Path:
+    """A fresh copy of the warm state whose raw folder holds `exports` (the night's files)."""
+    shutil.rmtree(place, ignore_errors=True)
+    link_tree([*exports, *_non_registration_files(season)], season, place / "raw")
+    shutil.copy2(warm / "warehouse.duckdb", place / "warehouse.duckdb")
+    shutil.copy2(warm / "employment.duckdb", place / "employment.duckdb")
+    return place
+
+
 def scenario_nightly(
     name: str, season: Path, stored: list[Path], new: Path, scratch: Path, runs: int
 ) -> dict:
     """`stored` exports already ingested (warm working database and published marts), then
     the night's `new` export arrives: each timed run starts from a copy of the warm state."""
-    others = [p for p in season.rglob("*") if p.is_file() and "registrations" not in p.parts]
-    others = [p for p in others if not p.name.startswith(".")]
-    warm = scratch / f"{name}-warm"
-    shutil.rmtree(warm, ignore_errors=True)
-    link_tree([*stored, *others], season, warm / "raw")
-    run_worker("stages", warm / "raw", warm / "warehouse.duckdb", warm / "employment.duckdb")
+    warm = warm_state(name, season, stored, scratch)
     results = []
     for i in range(runs):
-        place = scratch / f"{name}-{i}"
-        shutil.rmtree(place, ignore_errors=True)
-        link_tree([*stored, new, *others], season, place / "raw")
-        shutil.copy2(warm / "warehouse.duckdb", place / "warehouse.duckdb")
-        shutil.copy2(warm / "employment.duckdb", place / "employment.duckdb")
+        place = night_place(warm, scratch / f"{name}-{i}", season, [*stored, new])
         results.append(
             run_worker(
                 "stages", place / "raw", place / "warehouse.duckdb", place / "employment.duckdb"
@@ -359,19 +373,10 @@ def prefect_section(season: Path, stored: list[Path], new: Path, scratch: Path, 
     proc, url, started = start_prefect(home)
     print(f"  Prefect server up in {started:.1f} s", flush=True)
     try:
-        others = [p for p in season.rglob("*") if p.is_file() and "registrations" not in p.parts]
-        others = [p for p in others if not p.name.startswith(".")]
-        warm = scratch / "flow-warm"
-        shutil.rmtree(warm, ignore_errors=True)
-        link_tree([*stored, *others], season, warm / "raw")
-        run_worker("stages", warm / "raw", warm / "warehouse.duckdb", warm / "employment.duckdb")
+        warm = warm_state("flow", season, stored, scratch)
         flows = []
         for i in range(runs):
-            place = scratch / f"flow-{i}"
-            shutil.rmtree(place, ignore_errors=True)
-            link_tree([*stored, new, *others], season, place / "raw")
-            shutil.copy2(warm / "warehouse.duckdb", place / "warehouse.duckdb")
-            shutil.copy2(warm / "employment.duckdb", place / "employment.duckdb")
+            place = night_place(warm, scratch / f"flow-{i}", season, [*stored, new])
             start = time.perf_counter()
             r = run_worker(
                 "flow",
