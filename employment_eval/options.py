@@ -8,20 +8,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from employment_eval.rules import RulesError, available_years, rules_path
+from employment_eval.rules import RulesError, RulesSource
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_RAW = "data/raw"
+DEFAULT_MARTS = "data/marts/employment.duckdb"
+DEFAULT_WORK = "data/work/warehouse.duckdb"
+DEFAULT_WAIT_SECONDS = 120.0  # a second run waits this long for the first one's lock
+DEFAULT_KEEP_FOLLOWUP = 14  # nights of follow-up lists kept in the working folder
 
 
 def today_in_shanghai() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
 
-def default_year() -> int:
-    years = available_years()
+def now_in_shanghai() -> dt.datetime:
+    """Wall-clock time in Asia/Shanghai, without tzinfo (what the centre reads)."""
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def default_rules_dir(raw_dir: Path) -> Path:
+    """The centre's rules folder: `rules/` beside the raw folder."""
+    return raw_dir.parent / "rules"
+
+
+def default_year(source: RulesSource | None = None) -> int:
+    source = source or RulesSource()
+    years = source.years()
     if not years:
-        raise RulesError(f"没有任何年度的评估规则文件：找不到 {rules_path(0).parent}/<年度>.toml")
+        where = "、".join(str(f) for f in source.folders())
+        raise RulesError(f"没有任何年度的评估规则文件：在 {where} 中找不到 <年度>.toml")
     return years[-1]
+
+
+def new_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
 
 
 @dataclass(frozen=True)
@@ -31,28 +52,50 @@ class RunOptions:
     work_path: Path
     year: int
     as_of: dt.date
-    run_id: str = field(
-        default_factory=lambda: dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
-    )
+    run_id: str = field(default_factory=new_run_id)
+    rules_dir: Path | None = None  # None: `rules/` beside the raw folder
+    allow_older: bool = False  # publish an as-of older than the published one
+    wait_seconds: float = DEFAULT_WAIT_SECONDS
+    force: bool = False  # rebuild even when nothing changed
+    keep_followup: int = DEFAULT_KEEP_FOLLOWUP
 
     @property
     def work_dir(self) -> Path:
         """Reports that may quote raw values go here, beside --work, never beside the marts."""
         return self.work_path.parent
 
+    @property
+    def rules_source(self) -> RulesSource:
+        return RulesSource(self.rules_dir or default_rules_dir(self.raw_dir))
+
     @classmethod
     def resolve(
         cls,
-        raw: str | Path = "data/raw",
-        marts: str | Path = "data/marts/employment.duckdb",
-        work: str | Path = "data/work/warehouse.duckdb",
+        raw: str | Path = DEFAULT_RAW,
+        marts: str | Path = DEFAULT_MARTS,
+        work: str | Path = DEFAULT_WORK,
         year: int | None = None,
         as_of: dt.date | None = None,
+        *,
+        rules: str | Path | None = None,
+        allow_older: bool = False,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        force: bool = False,
+        keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
+        run_id: str | None = None,
     ) -> RunOptions:
+        raw_dir = Path(raw).expanduser().resolve()
+        rules_dir = Path(rules).expanduser().resolve() if rules else default_rules_dir(raw_dir)
         return cls(
-            raw_dir=Path(raw).expanduser().resolve(),
+            raw_dir=raw_dir,
             marts_path=Path(marts).expanduser().resolve(),
             work_path=Path(work).expanduser().resolve(),
-            year=year if year is not None else default_year(),
+            year=year if year is not None else default_year(RulesSource(rules_dir)),
             as_of=as_of or today_in_shanghai(),
+            run_id=run_id or new_run_id(),
+            rules_dir=rules_dir,
+            allow_older=allow_older,
+            wait_seconds=wait_seconds,
+            force=force,
+            keep_followup=keep_followup,
         )

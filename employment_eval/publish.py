@@ -4,15 +4,20 @@ half-built file; a failed run leaves the previous file byte for byte as it was."
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import duckdb
 
+from employment_eval import fsmodes
 from employment_eval.faults import pause_point
 from employment_eval.ingest.read import sha256_of
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
+# The published file is written in a storage format that DuckDB 1.2 and later read (the
+# DuckDB CLI of PyPI, DBeaver, R and older Python environments), not only DuckDB 2.0.
+STORAGE_VERSION = "v1.2.0"
 
 
 def candidate_path(marts_path: Path, run_id: str) -> Path:
@@ -36,25 +41,45 @@ def remove_stale_candidates(marts_path: Path) -> list[Path]:
 sha256_file = sha256_of  # one definition of a file's content hash (ingest.read)
 
 
-def export_candidate(con: duckdb.DuckDBPyConnection, marts_path: Path, run_id: str) -> Path:
-    """Copy the marts and reference tables of the working database into a new file."""
-    marts_path.parent.mkdir(parents=True, exist_ok=True)
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def export_candidate(
+    con: duckdb.DuckDBPyConnection,
+    marts_path: Path,
+    run_id: str,
+    comments: dict[str, tuple[str, dict[str, str]]] | None = None,
+) -> Path:
+    """Copy the marts and reference tables of the working database into a new file, in the
+    published storage version, with each table's and column's documentation in the catalog
+    (`comments`: 'schema.table' → (table comment, {column: comment}))."""
+    fsmodes.public_dir(marts_path.parent)
+    comments = catalog_comments() if comments is None else comments
     target = candidate_path(marts_path, run_id)
-    target.unlink(missing_ok=True)
+    discard(target)
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() "
         "where database_name = current_database() and schema_name in ('marts', 'reference') "
         "order by schema_name, table_name"
     ).fetchall()
-    con.execute(f"attach '{target}' as candidate")
+    con.execute(
+        f"attach ? as candidate (storage_version {_literal(STORAGE_VERSION)})", [str(target)]
+    )
     try:
         for schema in PUBLISHED_SCHEMAS:
-            con.execute(f"create schema if not exists candidate.{schema}")
+            con.execute(f"create schema if not exists candidate.{_quote(schema)}")
         for schema, table in tables:
+            name = f"candidate.{_quote(schema)}.{_quote(table)}"
             con.execute(
-                f"create table candidate.{schema}.{table} as "
-                f"select * from {schema}.{table} order by all"
+                f"create table {name} as select * from {_quote(schema)}.{_quote(table)} "
+                "order by all"
             )
+            _comment(con, name, comments.get(f"{schema}.{table}"))
             pause_point("exporting")
         con.execute("checkpoint candidate")
     finally:
@@ -62,8 +87,62 @@ def export_candidate(con: duckdb.DuckDBPyConnection, marts_path: Path, run_id: s
     return target
 
 
+def catalog_comments() -> dict[str, tuple[str, dict[str, str]]]:
+    """The documentation of every published table: the marts models' own header and column
+    comments (sql/), and the source of each reference table."""
+    from employment_eval import runner
+    from employment_eval.paths import SQL_DIR
+    from employment_eval.reference import SEED_FILES
+
+    docs: dict[str, tuple[str, dict[str, str]]] = {
+        model.qualified_name: (" ".join(model.description.split()), dict(model.column_docs))
+        for model in runner.discover(SQL_DIR)
+        if model.schema == "marts"
+    }
+    for seed in SEED_FILES:
+        docs[f"reference.{seed}"] = (f"Reference data from reference/{seed}.csv.", {})
+    for table in ("years", "milestones", "targets", "indicators", "quotas"):
+        docs[f"reference.rule_{table}"] = ("From the rules file of each year (<year>.toml).", {})
+    return docs
+
+
+def _comment(
+    con: duckdb.DuckDBPyConnection, name: str, docs: tuple[str, dict[str, str]] | None
+) -> None:
+    """COMMENT ON the table and its columns (DuckDB takes no parameters there: the text is
+    quoted as a string literal)."""
+    if docs is None:
+        return
+    table_doc, column_docs = docs
+    if table_doc:
+        con.execute(f"comment on table {name} is {_literal(table_doc)}")
+    for column, doc in column_docs.items():
+        con.execute(f"comment on column {name}.{_quote(column)} is {_literal(doc)}")
+
+
+def published_as_of(marts_path: Path) -> dt.date | None:
+    """The as-of date of the published file (None when there is none, or an older file
+    without marts.run_info)."""
+    if not marts_path.exists():
+        return None
+    con = open_published(marts_path)
+    try:
+        found = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'published' "
+            "and schema_name = 'marts' and table_name = 'run_info'"
+        ).fetchone()[0]
+        if not found:
+            return None
+        row = con.execute("select max(as_of_date) from marts.run_info").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
 def publish(candidate: Path, marts_path: Path) -> None:
-    """Atomically replace the published marts with the audited candidate."""
+    """Atomically replace the published marts with the audited candidate (readable by the
+    analysts: the working area's umask made it private)."""
+    fsmodes.make_public(candidate)
     with open(candidate, "rb") as fh:
         os.fsync(fh.fileno())
     pause_point("renaming")
@@ -86,6 +165,6 @@ def open_published(marts_path: Path) -> duckdb.DuckDBPyConnection:
     `reference.x` always mean the schemas: the file is attached under a fixed catalog name,
     so a file called marts.duckdb cannot shadow the schema `marts`."""
     con = duckdb.connect()
-    con.execute(f"attach '{marts_path}' as published (read_only)")
+    con.execute("attach ? as published (read_only)", [str(marts_path)])
     con.execute("use published")
     return con

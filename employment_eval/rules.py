@@ -6,6 +6,7 @@ are held as basis points (hundredths of a percent) in integers, so no float deci
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -72,6 +73,9 @@ class Rules:
     i7_required: tuple[int, int]  # (large, small)
     i8_required: tuple[int, int]
     knobs: dict[str, object] = field(default_factory=dict)
+    policy_number: str = ""  # e.g. 沪交医学〔2021〕1号
+    policy_title: str = ""
+    sha256: str = ""  # of the rules file's bytes, as read
 
     def with_knobs(self, **changes: object) -> Rules:
         """A copy with some knobs changed (used by tests and what-if runs)."""
@@ -100,6 +104,10 @@ class Rules:
                     "i7_required_small": self.i7_required[1],
                     "i8_required_large": self.i8_required[0],
                     "i8_required_small": self.i8_required[1],
+                    "policy_number": self.policy_number,
+                    "policy_title": self.policy_title,
+                    "rules_file": str(self.path),
+                    "rules_sha256": self.sha256,
                     **self.knobs,
                 }
             ],
@@ -153,21 +161,73 @@ def rules_path(year: int, directory: Path = RULES_DIR) -> Path:
 
 
 def available_years(directory: Path = RULES_DIR) -> list[int]:
+    if not directory.is_dir():
+        return []
     return sorted(int(p.stem) for p in directory.glob("*.toml") if p.stem.isdigit())
 
 
 def load_rules(year: int, directory: Path = RULES_DIR) -> Rules:
-    path = rules_path(year, directory)
-    if not path.exists():
-        raise RulesError(f"{year} 年没有评估规则文件：找不到 {path}")
+    return load_rules_file(rules_path(year, directory), year)
+
+
+def load_rules_file(path: Path, year: int | None = None) -> Rules:
+    """Read and check one rules file. `year` defaults to the file's own `year` key (a draft
+    may have any file name); when given, the file must be for that year."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        content = path.read_bytes()
+    except FileNotFoundError as exc:
+        what = f"{year} 年没有评估规则文件" if year is not None else "评估规则文件不存在"
+        raise RulesError(f"{what}：找不到 {path}") from exc
+    except OSError as exc:
+        raise RulesError(f"评估规则文件 {path} 无法读取：{exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(content.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RulesError(f"规则文件 {path} 无法解析：{exc}") from exc
+    if year is None:
+        year = data.get("year")
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise RulesError(f"规则文件 {path}：缺少整数设置项 year（评估年度）")
     try:
-        return _build(year, path, data)
+        rules = _build(year, path, data)
     except KeyError as exc:
         raise RulesError(f"规则文件 {path} 缺少设置项 {exc.args[0]}") from exc
+    return Rules(**{**rules.__dict__, "sha256": hashlib.sha256(content).hexdigest()})
+
+
+@dataclass(frozen=True)
+class RulesSource:
+    """Where each year's official rules come from: `<directory>/<year>.toml`, the centre's own
+    folder, first; the bundled `reference/rules/<year>.toml` when the folder has no file for
+    that year. Only files named exactly `<year>.toml` are official (drafts live elsewhere)."""
+
+    directory: Path | None = None
+    bundled: Path = RULES_DIR
+
+    def folders(self) -> list[Path]:
+        return [d for d in (self.directory, self.bundled) if d is not None]
+
+    def path_for(self, year: int) -> Path | None:
+        for folder in self.folders():
+            path = rules_path(year, folder)
+            if path.is_file():
+                return path
+        return None
+
+    def years(self) -> list[int]:
+        return sorted({y for folder in self.folders() for y in available_years(folder)})
+
+    def looked_for(self, year: int) -> str:
+        return " 或 ".join(str(rules_path(year, folder)) for folder in self.folders())
+
+    def load(self, year: int) -> Rules:
+        path = self.path_for(year)
+        if path is None:
+            raise RulesError(f"{year} 年没有评估规则文件：找不到 {self.looked_for(year)}")
+        return load_rules_file(path, year)
+
+    def load_all(self) -> list[Rules]:
+        return [self.load(year) for year in self.years()]
 
 
 def _date(value: object, where: str, path: Path) -> dt.date:
@@ -218,6 +278,11 @@ def _build(year: int, path: Path, data: dict) -> Rules:
         _check_knob(name, value, path)
         knobs[name] = value
     dates = data["dates"]
+    policy = data.get("policy", {})
+    if not isinstance(policy, dict) or not all(
+        isinstance(policy.get(k, ""), str) for k in ("number", "title")
+    ):
+        raise RulesError(f"规则文件 {path}：[policy] 的 number 与 title 须为文字")
     return Rules(
         year=year,
         path=path,
@@ -241,4 +306,6 @@ def _build(year: int, path: Path, data: dict) -> Rules:
             _int(data["i8"]["required_small"], "i8", path),
         ),
         knobs=knobs,
+        policy_number=policy.get("number", ""),
+        policy_title=policy.get("title", ""),
     )

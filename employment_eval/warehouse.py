@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from employment_eval import fsmodes
+
 RUN_LOG_DDL = (
     "create schema if not exists meta",
     """create table if not exists meta.run_log (
@@ -33,6 +35,17 @@ RUN_LOG_DDL = (
         as_of_date date,
         is_included boolean
     )""",
+    """create table if not exists meta.run_facts (
+        run_id varchar primary key,
+        year integer not null,
+        as_of_date date not null,
+        rules_file varchar not null,
+        rules_sha256 varchar not null,
+        policy_number varchar,
+        code_version varchar not null,
+        generated_at timestamp not null,
+        input_files integer not null
+    )""",
     """create table if not exists meta.run_log_outputs (
         run_id varchar not null,
         kind varchar not null,  -- marts (the published DuckDB file), …
@@ -45,11 +58,46 @@ RUN_LOG_DDL = (
 
 
 def open_work(path: Path) -> duckdb.DuckDBPyConnection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (or create) the working database in its private folder."""
+    fsmodes.private_dir(path.parent)
     con = duckdb.connect(str(path))
+    ensure_meta(con)
+    return con
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in RUN_LOG_DDL:
         con.execute(ddl)
-    return con
+
+
+def record_run_facts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    year: int,
+    as_of: dt.date,
+    rules_file: Path,
+    rules_sha256: str,
+    policy_number: str,
+    code_version: str,
+    generated_at: dt.datetime,
+    input_files: int,
+) -> None:
+    """What `marts.run_info` says of this run (read by sql/marts/run_info.sql)."""
+    con.execute(
+        "insert or replace into meta.run_facts values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            year,
+            as_of,
+            str(rules_file),
+            rules_sha256,
+            policy_number or None,
+            code_version,
+            generated_at,
+            input_files,
+        ],
+    )
 
 
 def log_run_start(

@@ -1,29 +1,78 @@
 """The nightly refresh: ingest → build → audit → publish (write–audit–publish).
 
-Each task calls one plain function of `employment_eval`; the logic is tested there directly."""
+Each task calls plain functions of `employment_eval`; the logic is tested there directly.
+
+What Prefect sees (logs, state messages, events, artifacts) never holds personal data: every
+task body runs inside `failures.guarded`, which keeps a failure's full text (it may quote a
+student number) in the run's private report folder and in this process, and hands Prefect a
+summary; warnings reach Prefect as counts per file, their text goes to the private folder (and
+to the console when the command line runs the flow). No task persists a result."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import adjustments, artifacts, audit, build, publish, quality, warehouse
+from employment_eval import (
+    adjustments,
+    artifacts,
+    audit,
+    build,
+    failures,
+    fsmodes,
+    locks,
+    preflight,
+    publish,
+    quality,
+    warehouse,
+)
 from employment_eval.faults import pause_point
 from employment_eval.ingest.api import IngestResult, ingest
-from employment_eval.options import RunOptions
+from employment_eval.options import DEFAULT_WAIT_SECONDS, RunOptions, now_in_shanghai
 from employment_eval.problems import raise_if_errors
-from employment_eval.rules import load_rules
+from employment_eval.rules import Rules
+from employment_eval.version import code_version
+
+TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-@task(name="ingest", cache_policy=NO_CACHE)
-def ingest_inputs(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> IngestResult:
+def _counts_by_file(files: list[str]) -> str:
+    counts = Counter(files)
+    shown = "、".join(f"{f} {n} 条" for f, n in counts.most_common(5))
+    return shown + (f" 等 {len(counts)} 个文件" if len(counts) > 5 else "")
+
+
+@task(name="ingest", **TASK)
+def ingest_inputs(
+    con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[Rules]
+) -> IngestResult:
     logger = get_run_logger()
-    result = ingest(opts.raw_dir, con, as_of=opts.as_of, run_id=opts.run_id, progress=logger.info)
-    warehouse.log_run_files(con, opts.run_id)
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        result = ingest(
+            opts.raw_dir, con, as_of=opts.as_of, run_id=opts.run_id, progress=logger.info
+        )
+        warehouse.log_run_files(con, opts.run_id)
+        this_year = next(r for r in rules if r.year == opts.year)
+        warehouse.record_run_facts(
+            con,
+            run_id=opts.run_id,
+            year=opts.year,
+            as_of=opts.as_of,
+            rules_file=this_year.path,
+            rules_sha256=this_year.sha256,
+            policy_number=this_year.policy_number,
+            code_version=code_version(),
+            generated_at=now_in_shanghai(),
+            input_files=len(result.files),
+        )
+        failures.keep_warnings(
+            opts.run_id, audit.report_dir(opts), [p.render() for p in result.problems]
+        )
     parsed = sum(f.parsed_now for f in result.files)
     logger.info(
         "读取输入：%d 个文件（新解析 %d 个，其余按内容哈希复用），%d 条警告",
@@ -31,35 +80,34 @@ def ingest_inputs(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> IngestRes
         parsed,
         len(result.problems),
     )
-    for problem in result.problems:
-        logger.warning(problem.render())
+    if result.problems:
+        logger.warning(
+            "输入警告 %d 条（%s）；全文见 %s",
+            len(result.problems),
+            _counts_by_file([p.file for p in result.problems]),
+            failures.warnings_file(audit.report_dir(opts)),
+        )
     return result
 
 
-@task(name="build", cache_policy=NO_CACHE)
-def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> None:
-    result = build.build_models(con)
+@task(name="build", **TASK)
+def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[Rules]) -> None:
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        result = build.build_models(con, rules)
+        raise_if_errors(adjustments.decision_problems(con))  # D12: judged on the built scoreboard
     get_run_logger().info("构建模型：%d 个，用时 %.2f 秒", len(result.models), result.seconds)
-    raise_if_errors(adjustments.decision_problems(con))  # D12: judged on the built scoreboard
 
 
-@task(name="audit", cache_policy=NO_CACHE)
+@task(name="audit", **TASK)
 def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path, list[str]]:
     """Copy the marts into a candidate file and run every check on it (the grains and the
-    Great Expectations suites); raise AuditError on an error-level failure. Returns the
-    candidate and the warnings."""
+    Great Expectations suites); fails on an error-level failure. Returns the candidate and
+    the warnings (check names, counts and raw rows: no values)."""
     logger = get_run_logger()
     warehouse.log_run_report(con, opts.run_id, audit.report_dir(opts))
-    try:
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
         candidate, results = audit.audit_candidate(con, opts)
-    except audit.AuditError as exc:
-        for r in exc.results:
-            if not r.ok and r.severity == "warning":
-                logger.warning(r.render())
-        errors = sum(1 for r in exc.results if not r.ok and r.severity == "error")
-        logger.error("质量检查未通过：%d 项错误，未发布；报告：%s", errors, exc.report_dir)
-        raise
-    warnings = [r.render() for r in results if not r.ok]
+    warnings = [r.render().splitlines()[0] for r in results if not r.ok]
     for text in warnings:
         logger.warning(text)
     logger.info(
@@ -71,44 +119,97 @@ def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path,
     return candidate, warnings
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+@task(name="publish", **TASK)
 def publish_marts(con: duckdb.DuckDBPyConnection, candidate: Path, opts: RunOptions) -> str:
     """Rename the audited candidate over the marts (atomic) and record its sha256."""
-    digest = publish.sha256_file(candidate)
-    size = candidate.stat().st_size
-    publish.publish(candidate, opts.marts_path)
-    pause_point("published")
-    warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
-    quality.mark_validated(con)  # these exports need not be validated again
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        digest = publish.sha256_file(candidate)
+        size = candidate.stat().st_size
+        publish.publish(candidate, opts.marts_path)
+        pause_point("published")
+        warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+        quality.mark_validated(con)  # these exports need not be validated again
     get_run_logger().info("已发布：%s（sha256 %s）", opts.marts_path, digest[:12])
     return digest
 
 
-@task(name="artifacts", cache_policy=NO_CACHE)
+@task(name="artifacts", **TASK)
 def attach_artifacts(inputs: IngestResult, quality_warnings: list[str], opts: RunOptions) -> None:
-    """The run's Prefect artifacts: scoreboard, quality summary, units furthest behind."""
+    """The run's Prefect artifacts: scoreboard, quality summary, units furthest behind. Input
+    warnings appear as counts per file (their text may quote personal data)."""
     parsed = sum(f.parsed_now for f in inputs.files)
     lines = [
-        f"评估日期 {opts.as_of}，年度 {opts.year}",
+        f"评估日期 {opts.as_of}，年度 {opts.year}，运行编号 {opts.run_id}",
         f"输入文件 {len(inputs.files)} 个（本次新解析 {parsed} 个）",
         f"结业记录 {inputs.excluded_completion_rows} 条，不计入毕业生",
         f"质量检查无错误（{len(quality_warnings)} 项警告），已发布",
     ]
-    warnings = [p.render() for p in inputs.problems] + quality_warnings
+    warnings = [
+        f"{file}：输入警告 {n} 条（全文在工作文件夹的运行报告中）"
+        for file, n in sorted(Counter(p.file for p in inputs.problems).items())
+    ] + quality_warnings
     artifacts.attach(opts.marts_path, opts.year, lines, warnings)
 
 
-@flow(name="nightly_refresh", log_prints=True)
+def check_as_of(opts: RunOptions) -> None:
+    """A run never replaces the published marts with an older night unless asked."""
+    published = publish.published_as_of(opts.marts_path)
+    if published is not None and opts.as_of < published and not opts.allow_older:
+        raise failures.RunFailed(
+            f"已发布的数据评估日期为 {published}，晚于本次的 {opts.as_of}；"
+            "为免用较旧的结果覆盖较新的结果，本次未运行。"
+            "如确需重放较早的日期并发布，请加 --allow-older。",
+            opts.run_id,
+        )
+
+
+def load_rules(opts: RunOptions) -> list[Rules]:
+    """Every year that has a rules file (the run's own year must have one)."""
+    source = opts.rules_source
+    source.load(opts.year)  # a year without a rules file is an error naming the file
+    return source.load_all()
+
+
+@flow(name="nightly_refresh", persist_result=False)
 def nightly_refresh(
     raw_dir: str = "data/raw",
     marts_path: str = "data/marts/employment.duckdb",
     work_path: str = "data/work/warehouse.duckdb",
     year: int | None = None,
     as_of: dt.date | None = None,
+    rules_dir: str | None = None,
+    allow_older: bool = False,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    run_id: str | None = None,
 ) -> str:
     """Refresh the marts from the files now under raw_dir; returns the run id."""
-    opts = RunOptions.resolve(raw_dir, marts_path, work_path, year, as_of)
-    load_rules(opts.year)  # a year without a rules file is an error naming the file
+    fsmodes.private_by_default()
+    opts = RunOptions.resolve(
+        raw_dir,
+        marts_path,
+        work_path,
+        year,
+        as_of,
+        rules=rules_dir,
+        allow_older=allow_older,
+        wait_seconds=wait_seconds,
+        run_id=run_id,
+    )
+    preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
+    rules = load_rules(opts)
+    fsmodes.public_dir(opts.marts_path.parent)
+    logger = get_run_logger()
+    with (
+        locks.hold(opts.work_path, opts.wait_seconds, logger.info),
+        locks.hold(opts.marts_path, opts.wait_seconds, logger.info),
+    ):
+        check_as_of(opts)
+        run(opts, rules)
+    return opts.run_id
+
+
+def run(opts: RunOptions, rules: list[Rules]) -> None:
+    """The run proper, under both locks."""
     con = warehouse.open_work(opts.work_path)
     try:
         interrupted = warehouse.log_run_start(
@@ -119,7 +220,7 @@ def nightly_refresh(
             raw_dir=opts.raw_dir,
             marts_path=opts.marts_path,
         )
-        stale = publish.remove_stale_candidates(opts.marts_path)
+        stale = publish.remove_stale_candidates(opts.marts_path)  # we hold the marts lock
         if interrupted or stale:
             get_run_logger().warning(
                 "上次运行被中断（%d 次），已清理其未发布的候选文件 %d 个；已发布的数据未受影响",
@@ -127,18 +228,18 @@ def nightly_refresh(
                 len(stale),
             )
         try:
-            inputs = ingest_inputs(con, opts)
+            inputs = ingest_inputs(con, opts, rules)
             pause_point("ingested")
-            build_models(con, opts)
+            build_models(con, opts, rules)
             pause_point("built")
             candidate, quality_warnings = audit_marts(con, opts)
             pause_point("audited")
             publish_marts(con, candidate, opts)
             attach_artifacts(inputs, quality_warnings, opts)
         except BaseException as exc:
-            warehouse.log_run_end(con, opts.run_id, "failed", str(exc))
+            detail = failures.recall(opts.run_id) or exc  # the working DB is private
+            warehouse.log_run_end(con, opts.run_id, "failed", str(detail))
             raise
         warehouse.log_run_end(con, opts.run_id, "published")
     finally:
         con.close()
-    return opts.run_id

@@ -3,16 +3,16 @@
 - `nightly`: the nightly refresh at 02:00 Asia/Shanghai, every day from June to December;
 - `year-end`: the year-end scoreboard at 09:00 Asia/Shanghai on 20 December.
 
-    prefect server start                      # terminal 1 (or a service)
+    employment-eval server                    # terminal 1 (or a systemd service)
     export PREFECT_API_URL=http://127.0.0.1:4200/api
-    python -m flows.schedules --raw /data/raw --marts /data/marts/employment.duckdb \\
+    employment-eval serve --raw /data/raw --marts /data/marts/employment.duckdb \\
         --work /data/work/warehouse.duckdb   # terminal 2: registers both and runs them on time
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 from pathlib import Path
 
 from prefect.schedules import Cron
@@ -24,12 +24,16 @@ NIGHTLY_CRON = "0 2 * 6-12 *"  # 02:00 every day, June to December
 YEAR_END_CRON = "0 9 20 12 *"  # 09:00 on 20 December
 
 
-def deployments(raw: Path, marts: Path, work: Path, out: Path | None = None) -> list:
+def deployments(
+    raw: Path, marts: Path, work: Path, out: Path | None = None, rules: Path | None = None
+) -> list:
     """The two deployments with absolute paths as parameters (`as_of` left to the run's date)."""
     from flows.nightly_refresh import nightly_refresh
     from flows.year_end import year_end_scoreboard
 
     paths = {"raw_dir": str(raw), "marts_path": str(marts), "work_path": str(work)}
+    if rules is not None:
+        paths["rules_dir"] = str(rules)
     nightly = nightly_refresh.to_deployment(
         name="nightly",
         schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
@@ -47,20 +51,21 @@ def deployments(raw: Path, marts: Path, work: Path, out: Path | None = None) -> 
     return [nightly, year_end]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.schedules", description=__doc__)
-    parser.add_argument("--raw", default="data/raw")
-    parser.add_argument("--marts", default="data/marts/employment.duckdb")
-    parser.add_argument("--work", default="data/work/warehouse.duckdb")
-    parser.add_argument("--out", help="年终文件输出目录（默认：marts 所在目录）")
-    args = parser.parse_args(argv)
-    raw, marts, work = (Path(p).expanduser().resolve() for p in (args.raw, args.marts, args.work))
-    out = Path(args.out).expanduser().resolve() if args.out else None
-    os.chdir(PROJECT_ROOT)  # the served runs load the flows from the repository
-    from prefect import serve
+def serve(
+    raw: Path, marts: Path, work: Path, out: Path | None = None, rules: Path | None = None
+) -> None:
+    """Register both deployments and run them on schedule (blocks)."""
+    from prefect import serve as prefect_serve
 
-    serve(*deployments(raw, marts, work, out))
-    return 0
+    os.chdir(PROJECT_ROOT)  # the served runs load the flows from the repository
+    prefect_serve(*deployments(raw, marts, work, out, rules))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.schedules …` = `employment-eval serve …`."""
+    from employment_eval.cli import main as cli_main
+
+    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

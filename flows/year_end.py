@@ -1,6 +1,6 @@
-"""The year-end flow: a nightly refresh (as a subflow), then the scoreboard files of
-OUTPUTS.md — scoreboard_<year>.xlsx, scoreboard_<year>.csv, report_<year>.html — written into
-the output folder from the published marts file alone (opened read-only)."""
+"""The year-end flow: a nightly refresh (as a subflow), then the scoreboard files of the year —
+scoreboard_<year>.xlsx, scoreboard_<year>.csv, report_<year>.html — written into the output
+folder from the published marts file alone (opened read-only), under the run's locks."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval.options import RunOptions
+from employment_eval import failures, fsmodes, locks, preflight
+from employment_eval.options import DEFAULT_WAIT_SECONDS, RunOptions
 from employment_eval.yearend import read_year_end, write_files
 from flows.nightly_refresh import nightly_refresh
 
 
-@task(name="write_year_end_files", cache_policy=NO_CACHE)
-def write_year_end_files(marts_path: Path, year: int, out_dir: Path) -> list[str]:
-    ye = read_year_end(marts_path, year)
-    paths = write_files(ye, out_dir)
+@task(name="write_year_end_files", cache_policy=NO_CACHE, persist_result=False)
+def write_year_end_files(opts: RunOptions, out_dir: Path) -> list[str]:
+    with failures.guarded(opts.run_id, opts.work_dir / "reports" / opts.run_id):
+        ye = read_year_end(opts.marts_path, opts.year)
+        paths = write_files(ye, out_dir)
+        for path in paths:
+            fsmodes.make_public(path)
     logger = get_run_logger()
     logger.info("年终文件（%s）：%s", ye.status_name, "，".join(str(p) for p in paths))
     if not ye.is_final:
@@ -26,7 +30,7 @@ def write_year_end_files(marts_path: Path, year: int, out_dir: Path) -> list[str
     return [str(p) for p in paths]
 
 
-@flow(name="year_end_scoreboard", log_prints=True)
+@flow(name="year_end_scoreboard", persist_result=False)
 def year_end_scoreboard(
     raw_dir: str = "data/raw",
     marts_path: str = "data/marts/employment.duckdb",
@@ -34,12 +38,42 @@ def year_end_scoreboard(
     year: int | None = None,
     as_of: dt.date | None = None,
     out_dir: str | None = None,
+    rules_dir: str | None = None,
+    allow_older: bool = False,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    run_id: str | None = None,
 ) -> list[str]:
     """Refresh the marts, then write the year's scoreboard files into out_dir (default: the
     folder of the marts file). Returns the paths written."""
-    opts = RunOptions.resolve(raw_dir, marts_path, work_path, year, as_of)
-    nightly_refresh(
-        str(opts.raw_dir), str(opts.marts_path), str(opts.work_path), opts.year, opts.as_of
+    fsmodes.private_by_default()
+    opts = RunOptions.resolve(
+        raw_dir,
+        marts_path,
+        work_path,
+        year,
+        as_of,
+        rules=rules_dir,
+        allow_older=allow_older,
+        wait_seconds=wait_seconds,
+        run_id=run_id,
     )
     out = Path(out_dir).expanduser().resolve() if out_dir else opts.marts_path.parent
-    return write_year_end_files(opts.marts_path, opts.year, out)
+    preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
+    fsmodes.public_dir(opts.marts_path.parent)
+    fsmodes.public_dir(out)
+    with (
+        locks.hold(opts.work_path, opts.wait_seconds),
+        locks.hold(opts.marts_path, opts.wait_seconds),
+    ):
+        nightly_refresh(
+            str(opts.raw_dir),
+            str(opts.marts_path),
+            str(opts.work_path),
+            opts.year,
+            opts.as_of,
+            rules_dir=str(opts.rules_dir),
+            allow_older=opts.allow_older,
+            wait_seconds=opts.wait_seconds,
+            run_id=opts.run_id,
+        )
+        return write_year_end_files(opts, out)

@@ -60,7 +60,7 @@ def test_run_publishes_and_prints_the_scoreboard_from_any_directory(tmp_path, ra
 
 
 def test_bad_input_exits_1_with_a_chinese_paragraph_and_publishes_nothing(tmp_path, raw) -> None:
-    marts = tmp_path / "m.duckdb"
+    marts = tmp_path / "marts" / "m.duckdb"
     args = (
         "run",
         "--raw",
@@ -68,7 +68,7 @@ def test_bad_input_exits_1_with_a_chinese_paragraph_and_publishes_nothing(tmp_pa
         "--marts",
         str(marts),
         "--work",
-        str(tmp_path / "w.db"),
+        str(tmp_path / "work" / "w.db"),
         "--as-of",
         "2021-12-20",
     )
@@ -110,12 +110,14 @@ def test_a_year_without_rules_is_an_error_naming_the_file(tmp_path, raw) -> None
         "--year",
         "2019",
         "--marts",
-        str(tmp_path / "m.db"),
+        str(tmp_path / "marts" / "m.db"),
         "--work",
-        str(tmp_path / "w.db"),
+        str(tmp_path / "work" / "w.db"),
         cwd=tmp_path,
     )
-    assert result.returncode == 1 and "2019.toml" in result.stderr
+    # found before anything runs (before Prefect starts): a configuration error, exit 2
+    assert result.returncode == 2 and "2019.toml" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_as_of_before_every_export_is_an_error(tmp_path, raw) -> None:

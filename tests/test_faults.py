@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from employment_eval import build, publish, warehouse
+from employment_eval import build, failures, publish, warehouse
 from employment_eval.faults import PAUSE_AT, PAUSE_FILE
 from employment_eval.ingest.api import ingest
 from flows.nightly_refresh import nightly_refresh
@@ -83,7 +83,10 @@ def place(tmp_path: Path, sample_raw: Path, baseline) -> dict[str, Path]:
 
 
 def refresh(place: dict[str, Path], as_of: dt.date) -> str:
-    return nightly_refresh(str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of)
+    with failures.unwrapped():  # the failure in full, as the command line shows it
+        return nightly_refresh(
+            str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of
+        )
 
 
 def run_until_killed(place: dict[str, Path], point: str, tmp_path: Path) -> None:
@@ -137,13 +140,18 @@ def test_a_run_killed_at_any_point_leaves_the_last_good_marts(place, tmp_path, p
         else:  # killed before the rename: byte for byte the last good marts, and it opens
             assert sha(place["marts"]) == good_sha
             assert scoreboard(place["marts"]) == good_board
-            leftovers = [p.name for p in place["marts"].parent.iterdir() if p != place["marts"]]
+            leftovers = [
+                p.name
+                for p in place["marts"].parent.iterdir()
+                if p != place["marts"] and p.suffix != ".lock"  # the run lock stays, unlocked
+            ]
             assert leftovers and all(".building" in name for name in leftovers)
         assert raw_hashes(place["raw"]) == hashes
 
     # the next run succeeds, removes what the killed runs left, and the log says what happened
     run_id = refresh(place, AFTER)
-    assert [p.name for p in place["marts"].parent.iterdir()] == [place["marts"].name]
+    left = sorted(p.name for p in place["marts"].parent.iterdir())
+    assert left == [place["marts"].name, place["marts"].name + ".lock"]
     assert latest_as_of(place["marts"]) == AFTER
     con = duckdb.connect(str(place["work"]), read_only=True)
     outcomes = con.execute("select outcome from meta.run_log order by started_at").fetchall()

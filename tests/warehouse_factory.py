@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
 
-from employment_eval import build
+from employment_eval import build, warehouse
 from employment_eval.ingest.schema import COLUMNS, RESOLVED, raw_table_ddl
 from employment_eval.reference import Reference
 from employment_eval.rules import Rules, load_rules
@@ -111,6 +112,19 @@ def build_scenario(s: Scenario, rules: Rules | None = None) -> duckdb.DuckDBPyCo
     )
     con.execute("create table meta.run_context (run_id varchar, as_of_date date)")
     con.execute("insert into meta.run_context values ('test', ?)", [s.as_of])
+    warehouse.ensure_meta(con)
+    warehouse.record_run_facts(
+        con,
+        run_id="test",
+        year=2021,
+        as_of=s.as_of,
+        rules_file=Path("rules/2021.toml"),
+        rules_sha256="0" * 64,
+        policy_number="沪交医学〔2021〕1号",
+        code_version="test",
+        generated_at=dt.datetime(2021, 12, 20, 2, 0),
+        input_files=len(s.exports),
+    )
     for as_of, grads in sorted(s.exports.items()):
         sha = f"export-{as_of}"
         included = as_of <= s.as_of

@@ -1,0 +1,273 @@
+"""The commands that read inputs and publish: run, scoreboard, check, generate, template.
+
+Everything that can be checked is checked before Prefect is imported: options, dates, paths,
+the rules year, the lock, the Prefect server."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from employment_eval import failures, fsmodes, locks, prefect_env, preflight
+from employment_eval.cli import parser as cli_parser
+from employment_eval.cli.outcome import quiet_prefect_console, say
+from employment_eval.options import RunOptions
+from employment_eval.rules import RulesSource
+
+WARNINGS_SHOWN = 50
+
+
+def resolve(args: argparse.Namespace) -> RunOptions:
+    """The run's options, checked: paths, the rules folder and the year's rules."""
+    rules = getattr(args, "rules", None)
+    if rules and not Path(rules).expanduser().is_dir():
+        raise failures.UsageError(
+            f"--rules {rules} 不是一个文件夹（应为存放 <年度>.toml 的文件夹）。"
+        )
+    opts = RunOptions.resolve(
+        args.raw,
+        getattr(args, "marts", None) or "data/marts/employment.duckdb",
+        getattr(args, "work", None) or "data/work/warehouse.duckdb",
+        args.year,
+        args.as_of,
+        rules=rules,
+        allow_older=getattr(args, "allow_older", False),
+        wait_seconds=getattr(args, "wait", 0.0),
+        keep_followup=getattr(args, "keep_followup", 14),
+    )
+    source: RulesSource = opts.rules_source
+    source.load(opts.year)  # a missing or broken rules file is reported before anything runs
+    source.load_all()
+    return opts
+
+
+@contextlib.contextmanager
+def run_context(opts: RunOptions) -> Iterator[None]:
+    """Prefect's environment and the run's locks, before the flow starts."""
+    prefect_env.configure(opts.work_dir)
+    prefect_env.check_server()
+    fsmodes.public_dir(opts.marts_path.parent)
+    with (
+        locks.hold(opts.work_path, opts.wait_seconds, say),
+        locks.hold(opts.marts_path, opts.wait_seconds, say),
+    ):
+        yield
+
+
+def show_warnings(run_id: str, report_dir: Path) -> None:
+    lines = failures.recall_warnings(run_id)
+    if not lines:
+        return
+    say(f"输入警告 {len(lines)} 条：")
+    for line in lines[:WARNINGS_SHOWN]:
+        say(line)
+    if len(lines) > WARNINGS_SHOWN:
+        say(f"……另有 {len(lines) - WARNINGS_SHOWN} 条，全文见 {failures.warnings_file(report_dir)}")
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def add_run(p: argparse.ArgumentParser) -> None:
+    cli_parser.add_run_options(p)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from employment_eval.audit import report_dir
+    from employment_eval.summary import scoreboard_text
+
+    opts = resolve(args)
+    preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
+    with run_context(opts):
+        from flows.nightly_refresh import check_as_of, nightly_refresh
+
+        check_as_of(opts)
+        quiet_prefect_console()
+        nightly_refresh(
+            str(opts.raw_dir),
+            str(opts.marts_path),
+            str(opts.work_path),
+            opts.year,
+            opts.as_of,
+            rules_dir=str(opts.rules_dir),
+            allow_older=opts.allow_older,
+            wait_seconds=opts.wait_seconds,
+            run_id=opts.run_id,
+        )
+    show_warnings(opts.run_id, report_dir(opts))
+    print(scoreboard_text(opts.marts_path, opts.year))
+    return 0
+
+
+# --- scoreboard --------------------------------------------------------------------------------
+
+
+def add_scoreboard(p: argparse.ArgumentParser) -> None:
+    cli_parser.add_run_options(p)
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="年终文件（xlsx、csv、html）的输出文件夹。默认：发布数据库所在的文件夹",
+    )
+
+
+def cmd_scoreboard(args: argparse.Namespace) -> int:
+    from employment_eval.audit import report_dir
+    from employment_eval.summary import scoreboard_text
+
+    opts = resolve(args)
+    out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent
+    preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
+    with run_context(opts):
+        from flows.nightly_refresh import check_as_of
+        from flows.year_end import year_end_scoreboard
+
+        check_as_of(opts)
+        quiet_prefect_console()
+        paths = year_end_scoreboard(
+            str(opts.raw_dir),
+            str(opts.marts_path),
+            str(opts.work_path),
+            opts.year,
+            opts.as_of,
+            str(out),
+            rules_dir=str(opts.rules_dir),
+            allow_older=opts.allow_older,
+            wait_seconds=opts.wait_seconds,
+            run_id=opts.run_id,
+        )
+    show_warnings(opts.run_id, report_dir(opts))
+    print(scoreboard_text(opts.marts_path, opts.year))
+    print("\n年终文件已写入：")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def add_check(p: argparse.ArgumentParser) -> None:
+    cli_parser.add_raw(p)
+    cli_parser.add_rules(p)
+    cli_parser.add_year_as_of(p)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from employment_eval.ingest.api import check_inputs
+    from employment_eval.problems import render_problems
+
+    opts = resolve(args)
+    preflight.check_raw(opts.raw_dir)
+    result = check_inputs(opts.raw_dir, as_of=opts.as_of)
+    if result.problems:
+        print(render_problems(result.problems))
+    print(f"输入检查通过：{len(result.files)} 个文件，{len(result.problems)} 条警告。")
+    return 0
+
+
+# --- generate ----------------------------------------------------------------------------------
+
+
+def add_generate(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--out",
+        default="data/raw",
+        metavar="DIR",
+        help="写入合成数据的原始数据文件夹（须不存在或为空）。默认：%(default)s",
+    )
+    p.add_argument(
+        "--year", type=cli_parser.parse_year, default=2021, metavar="YEAR",
+        help="毕业年度。默认：%(default)s",
+    )  # fmt: skip
+    p.add_argument(
+        "--seed", type=int, default=2021, metavar="N",
+        help="随机种子：同样的参数生成完全相同的文件。默认：%(default)s",
+    )  # fmt: skip
+    p.add_argument(
+        "--scale",
+        type=cli_parser.positive(float),
+        default=1.0,
+        metavar="K",
+        help="规模倍数：各单位毕业生人数乘以 K。默认：%(default)s（约 3,100 名毕业生）",
+    )
+    p.add_argument(
+        "--exports",
+        type=cli_parser.positive(int),
+        metavar="N",
+        help="本季导出次数。默认：12（每个时间节点、12 月 1 日及其间各次）",
+    )
+    p.add_argument(
+        "--format",
+        choices=["mixed", "csv"],
+        default="mixed",
+        help="mixed：CSV（多种编码）与 xlsx 混合，如各单位实际所交；csv：只写 UTF-8 CSV。"
+        "默认：%(default)s",
+    )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from employment_eval.generate import generate
+
+    out = Path(args.out).expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise failures.UsageError(
+            f"--out {out} 已存在且不是空文件夹；为免混入或覆盖已有数据，未生成任何文件。"
+            "请指定一个不存在或空的文件夹。"
+        )
+    preflight.check_writable_folder(out, "输出文件夹")
+    summary = generate(
+        out, year=args.year, seed=args.seed, scale=args.scale, exports=args.exports, fmt=args.format
+    )
+    files = sum(len(v) for v in summary["files"].values())
+    print(
+        f"已生成合成数据：{out}（{files} 个文件，{summary['total_graduates']:,} 名毕业生，"
+        f"{len(summary['export_dates'])} 次导出）"
+    )
+    return 0
+
+
+# --- template ----------------------------------------------------------------------------------
+
+
+def add_template(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--year", type=cli_parser.parse_year, metavar="YEAR",
+        help="登记表的评估年度。默认：有规则文件的最近年度",
+    )  # fmt: skip
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="输出的 xlsx 文件（不会覆盖已有文件）。默认：当前文件夹下的 submissions_<年度>.xlsx",
+    )
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from employment_eval.options import default_year
+    from employment_eval.template import write_template
+
+    year = args.year if args.year is not None else default_year()
+    out = Path(args.out or f"submissions_{year}.xlsx").expanduser().resolve()
+    if out.exists():
+        raise failures.UsageError(
+            f"{out} 已存在，未覆盖（以免空白表覆盖已填写的登记表）。请换一个 --out 或先移走原文件。"
+        )
+    preflight.check_writable_folder(out.parent, "输出文件夹")
+    write_template(out, year)
+    print(f"已生成 {year} 年度空白单位材料登记表：{out}")
+    return 0
+
+
+COMMANDS = {
+    "run": ("夜间刷新：读取输入、构建模型、质量检查、发布（Prefect 流程）", add_run, cmd_run),
+    "scoreboard": ("年终：刷新后输出记分板文件（xlsx、csv、html）", add_scoreboard, cmd_scoreboard),
+    "check": ("只读取并校验输入文件，不写任何文件", add_check, cmd_check),
+    "generate": ("生成合成示例数据（一整季的四类输入文件）", add_generate, cmd_generate),
+    "template": ("生成空白的单位材料登记表（xlsx）", add_template, cmd_template),
+}
+
+__all__ = ["COMMANDS"]
+_ = sys  # stderr is written through outcome.say

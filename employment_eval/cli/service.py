@@ -1,0 +1,97 @@
+"""The long-running commands behind the scheduled runs (systemd units in docs/使用说明.md):
+`server` runs the Prefect server with the product's settings, `serve` registers the two
+deployments (nightly refresh, year-end scoreboard) and runs them on schedule."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from employment_eval import failures, fsmodes, prefect_env, preflight
+from employment_eval.cli import parser as cli_parser
+from employment_eval.options import DEFAULT_WORK, RunOptions
+
+
+def add_server(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--host", default="127.0.0.1", metavar="HOST",
+        help="监听地址（只在本机访问时保持默认）。默认：%(default)s",
+    )  # fmt: skip
+    p.add_argument(
+        "--port", type=cli_parser.positive(int), default=4200, metavar="PORT",
+        help="监听端口；PREFECT_API_URL 为 http://<地址>:<端口>/api。默认：%(default)s",
+    )  # fmt: skip
+    p.add_argument(
+        "--work",
+        default=DEFAULT_WORK,
+        metavar="FILE",
+        help="工作数据库；Prefect 的数据存放在其文件夹的 prefect/ 中（仅本机可读）。"
+        "默认：%(default)s",
+    )
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """Replace this process by `prefect server start` (so systemd supervises the server)."""
+    work_dir = Path(args.work).expanduser().resolve().parent
+    preflight.check_writable_folder(work_dir, "工作文件夹")
+    prefect_env.configure(work_dir)
+    command = [
+        sys.executable, "-m", "prefect", "server", "start",
+        "--host", args.host, "--port", str(args.port), "--analytics-off",
+    ]  # fmt: skip
+    print(
+        f"Prefect 服务器：http://{args.host}:{args.port}/api（数据：{os.environ['PREFECT_HOME']}）"
+    )
+    sys.stdout.flush()
+    os.execve(sys.executable, command, os.environ.copy())
+    return 0  # not reached
+
+
+def add_serve(p: argparse.ArgumentParser) -> None:
+    cli_parser.add_raw(p)
+    p.add_argument(
+        "--marts", default="data/marts/employment.duckdb", metavar="FILE",
+        help="发布的数据库文件。默认：%(default)s",
+    )  # fmt: skip
+    p.add_argument(
+        "--work", default=DEFAULT_WORK, metavar="FILE",
+        help="工作数据库（含个人信息）。默认：%(default)s",
+    )  # fmt: skip
+    cli_parser.add_rules(p)
+    p.add_argument(
+        "--out", metavar="DIR", help="年终文件的输出文件夹。默认：发布数据库所在的文件夹"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if prefect_env.api_url() is None:
+        raise failures.UsageError(
+            "定时运行需要常驻的 Prefect 服务器：请先运行 employment-eval server，"
+            "并设置环境变量 PREFECT_API_URL=http://127.0.0.1:4200/api。"
+        )
+    opts = RunOptions.resolve(args.raw, args.marts, args.work, rules=args.rules)
+    out = Path(args.out).expanduser().resolve() if args.out else None
+    preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
+    fsmodes.public_dir(opts.marts_path.parent)
+    prefect_env.configure(opts.work_dir)
+    prefect_env.check_server()
+    from flows.schedules import serve
+
+    print(
+        "已注册定时运行：夜间刷新（6–12 月每天 02:00）与年终记分板（12 月 20 日 09:00），上海时间。"
+    )
+    sys.stdout.flush()
+    serve(opts.raw_dir, opts.marts_path, opts.work_path, out, opts.rules_dir)
+    return 0
+
+
+COMMANDS = {
+    "server": ("启动 Prefect 服务器（供定时运行；可作为 systemd 服务）", add_server, cmd_server),
+    "serve": (
+        "注册并执行定时运行：夜间刷新与年终记分板（可作为 systemd 服务）",
+        add_serve,
+        cmd_serve,
+    ),
+}

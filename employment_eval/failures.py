@@ -1,0 +1,140 @@
+"""How a run fails without leaking: what Prefect sees is a summary, the details stay private.
+
+Prefect stores a failed task's exception message in its database (state messages, events) and
+logs its traceback. An input error or a failed check can quote student numbers and names, so
+the flow's tasks never let those exceptions reach Prefect: `guarded` keeps the full exception in
+this process (for the command line, which prints it to the operator's console), writes its text
+to the run's private report folder (for scheduled runs, which have no console) and raises
+`RunFailed`, whose message holds counts, file names and the report folder only."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from employment_eval import fsmodes
+
+
+class UsageError(Exception):
+    """Bad usage found before anything runs (options, dates, paths, rules year): exit 2."""
+
+
+class RunFailed(Exception):
+    """A run failed (nothing published). The message is safe to show anywhere: no personal
+    data. `run_id` finds the full detail (`recall`) in the process that ran it."""
+
+    def __init__(self, summary: str, run_id: str = "", detail_file: Path | None = None):
+        self.summary = summary
+        self.run_id = run_id
+        self.detail_file = detail_file
+        super().__init__(summary)
+
+    def __reduce__(self):  # pickles (if anything ever pickles it) carry the summary only
+        return (RunFailed, (self.summary, self.run_id, self.detail_file))
+
+
+_DETAILS: dict[str, BaseException] = {}
+
+
+def remember(run_id: str, exc: BaseException) -> None:
+    _DETAILS[run_id] = exc
+
+
+def recall(run_id: str) -> BaseException | None:
+    return _DETAILS.get(run_id)
+
+
+def forget(run_id: str) -> None:
+    _DETAILS.pop(run_id, None)
+
+
+_WARNINGS: dict[str, list[str]] = {}
+
+
+def warnings_file(folder: Path) -> Path:
+    return folder / "warnings.txt"
+
+
+def keep_warnings(run_id: str, folder: Path, lines: list[str]) -> None:
+    """A run's warnings in full (they may quote personal data): kept in this process for the
+    console and written to the run's private folder."""
+    _WARNINGS[run_id] = list(lines)
+    if lines:
+        fsmodes.private_dir(folder)
+        path = warnings_file(folder)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        fsmodes.make_private(path)
+
+
+def recall_warnings(run_id: str) -> list[str]:
+    return _WARNINGS.get(run_id, [])
+
+
+@contextlib.contextmanager
+def unwrapped() -> Iterator[None]:
+    """Re-raise a `RunFailed` as the failure it summarises (for callers in this process: the
+    command line, tests)."""
+    try:
+        yield
+    except RunFailed as exc:
+        detail = recall(exc.run_id) if exc.run_id else None
+        if detail is None:
+            raise
+        raise detail from None
+
+
+def _files(names: list[str], limit: int = 5) -> str:
+    counts = Counter(names)
+    shown = "、".join(f"{name}（{n} 处）" for name, n in counts.most_common(limit))
+    more = f" 等 {len(counts)} 个文件" if len(counts) > limit else ""
+    return shown + more
+
+
+def summary(exc: BaseException) -> str:
+    """One paragraph without personal values: what failed, how often, in which files."""
+    from employment_eval.audit import AuditError
+    from employment_eval.problems import InputError
+    from employment_eval.rules import RulesError
+    from employment_eval.runner import ModelError
+
+    if isinstance(exc, InputError):
+        errors = exc.errors
+        warnings = len(exc.problems) - len(errors)
+        where = _files([p.file for p in errors])
+        return f"输入有问题：{len(errors)} 个错误、{warnings} 条警告，涉及 {where}"
+    if isinstance(exc, AuditError):
+        failed = [r for r in exc.results if not r.ok and r.severity == "error"]
+        suites = Counter(r.suite for r in failed)
+        which = "、".join(f"{s}（{n} 项）" for s, n in sorted(suites.items()))
+        return f"质量检查未通过：{len(failed)} 项错误，涉及期望套件 {which}"
+    if isinstance(exc, ModelError):
+        return "SQL 模型构建失败（模型文件或其数据有误）"
+    if isinstance(exc, RulesError):
+        return "评估规则文件有误"
+    return f"运行出错（{type(exc).__name__}）"
+
+
+def write_detail(folder: Path, exc: BaseException) -> Path:
+    """The full text of a failure (may quote personal data) in the run's private folder."""
+    fsmodes.private_dir(folder)
+    path = folder / "failure.txt"
+    path.write_text(str(exc) + "\n", encoding="utf-8")
+    fsmodes.make_private(path)
+    return path
+
+
+@contextlib.contextmanager
+def guarded(run_id: str, report_dir: Path) -> Iterator[None]:
+    """Turn every failure inside it into a `RunFailed` that is safe for Prefect: an unexpected
+    error's message (a DuckDB error may quote a cell) is kept private like an input error's."""
+    try:
+        yield
+    except RunFailed:
+        raise
+    except Exception as exc:
+        remember(run_id, exc)
+        detail = write_detail(report_dir, exc)
+        message = f"{summary(exc)}。完整清单（可能含个人信息）：{detail}"
+        raise RunFailed(message, run_id, detail) from None

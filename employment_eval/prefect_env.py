@@ -1,0 +1,73 @@
+"""Prefect's environment for the product's commands, set before Prefect is imported.
+
+- No telemetry, ever (`DO_NOT_TRACK`, server analytics off): the machine has no internet, and a
+  failed telemetry call would print an error.
+- Prefect's home (its database, logs and any result storage) defaults to `prefect/` in the
+  private working folder rather than `~/.prefect`.
+- With `PREFECT_API_URL` set, the server must answer before a run starts (`check_server`).
+  Without it, a run starts a temporary server; its start-up timeout is raised from Prefect's
+  20 s to `EPHEMERAL_STARTUP_SECONDS`, which a loaded two-core machine needs (measured in
+  docs/BENCHMARKS.md), and a start that still fails becomes `PrefectUnavailable`."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from employment_eval import fsmodes
+
+EPHEMERAL_STARTUP_SECONDS = 180
+QUIET = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+class PrefectUnavailable(Exception):
+    """The Prefect server cannot be reached or started (one Chinese paragraph)."""
+
+
+def configure(work_dir: Path | None = None) -> None:
+    """Set the environment Prefect reads (values the user set win, telemetry excepted)."""
+    os.environ.update(QUIET)
+    if work_dir is not None and "PREFECT_HOME" not in os.environ:
+        os.environ["PREFECT_HOME"] = str(fsmodes.private_dir(work_dir / "prefect"))
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS)
+    )
+
+
+def api_url() -> str | None:
+    return os.environ.get("PREFECT_API_URL") or None
+
+
+def check_server(timeout: float = 10) -> None:
+    """With PREFECT_API_URL set, the server must answer its health check."""
+    url = api_url()
+    if url is None:
+        return
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as resp:
+            if resp.status == 200:
+                return
+            reason = f"HTTP {resp.status}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = str(getattr(exc, "reason", exc))
+    raise PrefectUnavailable(
+        f"无法连接 Prefect 服务器 {url}（{reason}）。请先启动服务器"
+        "（employment-eval server，或检查其 systemd 服务），"
+        "或取消环境变量 PREFECT_API_URL 以使用临时服务器。本次未运行，未发布任何结果。"
+    )
+
+
+def explain_start_failure(exc: BaseException) -> PrefectUnavailable | None:
+    """Prefect's English error for a temporary server that did not start, in Chinese."""
+    text = str(exc)
+    if "ephemeral Prefect API server" not in text and "Prefect API" not in text:
+        return None
+    seconds = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+    return PrefectUnavailable(
+        f"临时 Prefect 服务器未能在 {seconds} 秒内启动（机器负载过高或端口被占用）。"
+        "本次未运行，未发布任何结果。建议启动常驻服务器（employment-eval server，"
+        "并设置 PREFECT_API_URL=http://127.0.0.1:4200/api），"
+        "或把环境变量 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS 设得更大后重试。"
+    )
