@@ -1,29 +1,42 @@
 # The two commands that do everything on a fresh machine: `make demo` and `make test`.
-PY      ?= python3.11
+# Any Python from 3.11 to 3.13 works: `make demo PY=python3.13`. A .venv built with another
+# Python, or whose install did not finish, is rebuilt.
+PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint venv bench clean
+.PHONY: demo test lint venv bench bench-dbt clean distclean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	@touch $(STAMP)
+# Rebuilt when the interpreter's version differs from the one the .venv was made with, when
+# the last install did not finish (no stamp), or when pyproject.toml changed.
+venv:
+	@want=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
+		echo "找不到 Python 解释器「$(PY)」：请安装 Python 3.11–3.13，或用 make demo PY=python3.12 指定。" >&2; exit 2; }; \
+	case "$$want" in 3.11|3.12|3.13) ;; *) \
+		echo "$(PY) 是 Python $$want；本项目需要 Python 3.11–3.13（例如 make demo PY=python3.11）。" >&2; exit 2;; esac; \
+	have=$$(cat $(STAMP) 2>/dev/null); \
+	if [ "$$have" != "$$want" ]; then \
+		[ -d $(VENV) ] && echo "重建 $(VENV)（原为「$${have:-未完成的安装}」，现用 Python $$want）"; \
+		rm -rf $(VENV) && $(PY) -m venv $(VENV) || exit 1; \
+	elif [ ! pyproject.toml -nt $(STAMP) ]; then exit 0; fi; \
+	$(BIN)/python -m pip install -q --upgrade pip && \
+	$(BIN)/python -m pip install -q -e '.[dev]' && \
+	echo "$$want" > $(STAMP)
 
-venv: $(STAMP)
-
-demo: $(STAMP)
+demo: venv
 	@if [ -z "$$(ls -A data/raw | grep -v '^.gitkeep$$')" ]; then \
 		echo "data/raw/ 为空：生成合成示例数据 (seed 2021)"; \
 		$(BIN)/employment-eval generate --out data/raw --year 2021 --seed 2021; \
 	fi
-	$(BIN)/employment-eval run --as-of 2021-12-20
+	@echo "== 季中某晚（重放 2021-08-01）：夜间刷新 =="
+	$(BIN)/employment-eval run --as-of 2021-08-01 --allow-older
+	@echo "== 年终（2021-12-20）：刷新并输出记分板文件 =="
+	$(BIN)/employment-eval scoreboard --as-of 2021-12-20
 
-lint: $(STAMP)
+lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint sql --processes 2
@@ -31,8 +44,12 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-bench: $(STAMP)
+bench: venv
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf data/work data/marts/*.duckdb
+	rm -rf data/work data/marts/*.duckdb data/marts/*.lock data/marts/*.html data/marts/*.xlsx data/marts/*.csv
+
+distclean: clean
+	rm -rf $(VENV) data/rules
+	find data/raw -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

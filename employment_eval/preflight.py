@@ -14,6 +14,7 @@ Path rules (resolved, symlinks followed):
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from employment_eval.failures import UsageError
@@ -40,14 +41,25 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
+def _can_create_in(folder: Path) -> bool:
+    """A real probe (permission bits say nothing for root or a read-only file system)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".employment-eval-probe-"):
+            return True
+    except OSError:
+        return False
+
+
 def check_writable_folder(folder: Path, what: str) -> None:
     """`folder` exists and is writable, or can be created under a writable ancestor."""
     existing = _nearest_existing(folder)
     if not existing.is_dir():
         raise UsageError(f"{what} {folder} 无法创建：{existing} 是一个文件而不是文件夹。")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not _can_create_in(existing):
         raise UsageError(
-            f"{what} {folder} 不可写（{existing} 没有写权限）。"
+            f"{what} {folder} 不可写（无法在 {existing} 中创建文件：没有写权限或为只读文件系统）。"
             "请换一个有写权限的位置，或请管理员调整权限。"
         )
 

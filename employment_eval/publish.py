@@ -4,6 +4,7 @@ half-built file; a failed run leaves the previous file byte for byte as it was."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -67,23 +68,28 @@ def export_candidate(
         "where database_name = current_database() and schema_name in ('marts', 'reference') "
         "order by schema_name, table_name"
     ).fetchall()
-    con.execute(
-        f"attach ? as candidate (storage_version {_literal(STORAGE_VERSION)})", [str(target)]
-    )
     try:
-        for schema in PUBLISHED_SCHEMAS:
-            con.execute(f"create schema if not exists candidate.{_quote(schema)}")
-        for schema, table in tables:
-            name = f"candidate.{_quote(schema)}.{_quote(table)}"
-            con.execute(
-                f"create table {name} as select * from {_quote(schema)}.{_quote(table)} "
-                "order by all"
-            )
-            _comment(con, name, comments.get(f"{schema}.{table}"))
-            pause_point("exporting")
-        con.execute("checkpoint candidate")
-    finally:
-        con.execute("detach candidate")
+        con.execute(
+            f"attach ? as candidate (storage_version {_literal(STORAGE_VERSION)})", [str(target)]
+        )
+        try:
+            for schema in PUBLISHED_SCHEMAS:
+                con.execute(f"create schema if not exists candidate.{_quote(schema)}")
+            for schema, table in tables:
+                name = f"candidate.{_quote(schema)}.{_quote(table)}"
+                con.execute(
+                    f"create table {name} as select * from {_quote(schema)}.{_quote(table)} "
+                    "order by all"
+                )
+                _comment(con, name, comments.get(f"{schema}.{table}"))
+                pause_point("exporting")
+            con.execute("checkpoint candidate")
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("detach candidate")
+    except BaseException:
+        discard(target)  # a half-written candidate (disk full, …) is never left behind
+        raise
     return target
 
 

@@ -38,10 +38,13 @@ def _generate_error() -> type[BaseException] | tuple[()]:
     return getattr(generate, "GenerateError", ())
 
 
-def _no_data_error() -> type[BaseException]:
-    from employment_eval.yearend import NoDataError
+def _year_end_errors() -> tuple[type[BaseException], ...]:
+    """The year-end files cannot be written: no data for the year, a marts file without its
+    provenance, a text longer than Excel allows (each with its own Chinese message)."""
+    from employment_eval.textsafe import TextTooLongError
+    from employment_eval.yearend import YearEndError
 
-    return NoDataError
+    return (YearEndError, TextTooLongError)
 
 
 def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
@@ -65,7 +68,7 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         return str(exc), FAILED
     if isinstance(exc, _generate_error()):
         return str(exc), USAGE
-    if isinstance(exc, _no_data_error()):
+    if isinstance(exc, _year_end_errors()):
         return str(exc), FAILED
     started = explain_start_failure(exc)
     if started is not None:

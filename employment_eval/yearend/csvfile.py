@@ -1,13 +1,20 @@
 """scoreboard_<year>.csv: one row per unit, Chinese headers, UTF-8 with BOM (Excel opens it
-as Chinese). Points are written exactly as in the marts (DECIMAL, two places)."""
+as Chinese). Points are written exactly as in the marts (DECIMAL, two places).
+
+Where the figures come from is in columns (policy, as-of date, generation time, rules file and
+its sha256, run id) repeated on every row: a comment line would break CSV readers. Every text
+cell goes through `textsafe.csv_cell` (no formula, no bidi control); numbers stay numbers."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from employment_eval.yearend.data import GROUP_NAMES, STATUS_NAMES, YearEnd
+from employment_eval.textsafe import csv_cell
+from employment_eval.yearend.data import GROUP_NAMES, STATUS_NAMES, UnitResult, YearEnd
 from employment_eval.yearend.labels import yes
+
+PROVENANCE_HEADERS = ("政策文号", "评估日期", "生成时间", "规则文件", "规则SHA256", "运行编号")
 
 
 def headers(ye: YearEnd) -> list[str]:
@@ -18,37 +25,51 @@ def headers(ye: YearEnd) -> list[str]:
         "组别",
         "组内名次",
         "总分",
-        *[i.label for i in ye.indicators],
+        *[i.header for i in ye.indicators],
         "先进名额",
         "先进单位",
         "名额线并列",
         "学指委调整",
         "状态",
+        *PROVENANCE_HEADERS,
     ]
+
+
+def _row(ye: YearEnd, u: UnitResult) -> list[object]:
+    p = ye.provenance
+    return [
+        ye.year,
+        u.code,
+        u.name,
+        GROUP_NAMES[u.group],
+        u.rank,
+        u.total,
+        *[u.scores[i.code].points if i.code in u.scores else "" for i in ye.indicators],
+        u.quota,
+        yes(u.is_advanced),
+        yes(u.tie_at_cutoff),
+        yes(any(s.adjusted for s in u.scores.values()) or u.decided_by_committee),
+        STATUS_NAMES.get(u.status, u.status),
+        p.policy_number,
+        p.as_of.isoformat(),
+        p.generated,
+        p.rules_file,
+        p.rules_sha256,
+        p.run_id,
+    ]
+
+
+def _value(value: object) -> object:
+    """Decimal points as written in the marts (64.00, never 64.0000001); text made safe."""
+    if isinstance(value, str):
+        return csv_cell(value)
+    return format(value, "f") if not isinstance(value, int) else value
 
 
 def write_csv(ye: YearEnd, path: Path) -> Path:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(headers(ye))
+        out.writerow([csv_cell(h) for h in headers(ye)])
         for u in ye.units:
-            out.writerow(
-                [
-                    ye.year,
-                    u.code,
-                    u.name,
-                    GROUP_NAMES[u.group],
-                    u.rank,
-                    f"{u.total:f}",
-                    *[
-                        f"{u.scores[i.code].points:f}" if i.code in u.scores else ""
-                        for i in ye.indicators
-                    ],
-                    u.quota,
-                    yes(u.is_advanced),
-                    yes(u.tie_at_cutoff),
-                    yes(any(s.adjusted for s in u.scores.values()) or u.decided_by_committee),
-                    STATUS_NAMES.get(u.status, u.status),
-                ]
-            )
+            out.writerow([_value(v) for v in _row(ye, u)])
     return path

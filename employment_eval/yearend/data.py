@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePath
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -21,8 +22,17 @@ DEGREE_NAMES = {"bachelor": "本科", "master": "硕士", "doctor": "博士"}
 STATUS_NAMES = {"final": "最终", "provisional": "暂定"}
 
 
-class NoDataError(Exception):
+class YearEndError(Exception):
+    """The year-end files cannot be written; the message is one Chinese paragraph."""
+
+
+class NoDataError(YearEndError):
     """The marts hold nothing for the year asked for."""
+
+
+class MissingProvenanceError(YearEndError):
+    """The marts file lacks what the files must say about where they come from (a file
+    published by an older version): marts.run_info or the policy of the rules."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,23 @@ class Indicator:
     name: str
     category: str  # kpi / development
     base_points: int
+    has_bonus: bool = False  # I3: +points per graduate above a node's required count
 
     @property
     def label(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def points_note(self) -> str:
+        """What the points are out of: I3's base plus an uncapped bonus, the others' maximum."""
+        if self.has_bonus:
+            return f"基准{self.base_points}分，另加超额奖励分"
+        return f"满分{self.base_points}分"
+
+    @property
+    def header(self) -> str:
+        """The column header: 'I3 时间节点就业率（基准35分，另加超额奖励分）'."""
+        return f"{self.label}（{self.points_note}）"
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,36 @@ class HistoryPoint:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where the figures come from (marts.run_info and the year's rules): printed in every
+    year-end file so that a copy on paper or in a mail still says what it is."""
+
+    policy_number: str  # 沪交医学〔2021〕1号
+    policy_title: str
+    as_of: dt.date  # the run's evaluation date (--as-of)
+    generated_at: dt.datetime  # when the run published the marts (Asia/Shanghai wall time)
+    rules_file: str
+    rules_sha256: str
+    code_version: str
+    run_id: str
+    input_files: int = 0  # how many input files the run read
+
+    @property
+    def policy(self) -> str:
+        return self.policy_number or "（规则文件未注明政策文号）"
+
+    @property
+    def rules_version(self) -> str:
+        """The rules file's name and the start of its sha256: '2021.toml（sha256 49be97e0c6c2）'."""
+        name = PurePath(self.rules_file).name or self.rules_file
+        return f"{name}（sha256 {self.rules_sha256[:12]}）"
+
+    @property
+    def generated(self) -> str:
+        return self.generated_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
 class YearEnd:
     year: int
     status: str  # final / provisional
@@ -111,6 +164,7 @@ class YearEnd:
     indicators: tuple[Indicator, ...]
     quotas: dict[str, int]
     units: tuple[UnitResult, ...]  # group order, then rank, then the reference order
+    provenance: Provenance
     nodes: tuple[NodeRate, ...] = ()
     history: tuple[HistoryPoint, ...] = ()
 
@@ -141,6 +195,15 @@ class YearEnd:
         return sorted({n.milestone_date for n in self.nodes})
 
 
+def read_provenance(marts_path: Path, year: int) -> Provenance:
+    """Where the published figures of `year` come from (also read by the Prefect artifacts)."""
+    con = open_published(marts_path)
+    try:
+        return _provenance(con, year)[0]
+    finally:
+        con.close()
+
+
 def read_year_end(marts_path: Path, year: int) -> YearEnd:
     con = open_published(marts_path)
     try:
@@ -164,8 +227,15 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
     )
     if not board:
         raise NoDataError(f"{year} 年没有可评估的数据（集市中没有该年度的记分板）。")
+    provenance, bonus_per_person = _provenance(con, year)
     indicators = tuple(
-        Indicator(r["indicator"], r["indicator_name"], r["category"], int(r["base_points"]))
+        Indicator(
+            r["indicator"],
+            r["indicator_name"],
+            r["category"],
+            int(r["base_points"]),
+            has_bonus=r["indicator"] == "I3" and bonus_per_person > 0,
+        )
         for r in _rows(
             con, "select * from reference.rule_indicators where year = ? order by indicator", year
         )
@@ -254,6 +324,64 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
         indicators=indicators,
         quotas=quotas,
         units=units,
+        provenance=provenance,
         nodes=nodes,
         history=history,
     )
+
+
+def _provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[Provenance, int]:
+    """The run that published the file (marts.run_info, one row; the row of `year` first if
+    there ever are several) and the year's rules (reference.rule_years). Both are required."""
+    try:
+        runs = _rows(
+            con,
+            "select * from marts.run_info order by (year = ?) desc, generated_at desc limit 1",
+            year,
+        )
+        (rule,) = _rows(
+            con,
+            "select policy_number, policy_title, rules_file, rules_sha256, i3_bonus_per_person "
+            "from reference.rule_years where year = ?",
+            year,
+        ) or [None]
+    except duckdb.CatalogException as exc:  # table or column missing: an older marts file
+        raise MissingProvenanceError(_MISSING) from exc
+    if not runs or rule is None:
+        raise MissingProvenanceError(_MISSING)
+    run = runs[0]
+    return (
+        Provenance(
+            policy_number=rule["policy_number"] or "",
+            policy_title=rule["policy_title"] or "",
+            as_of=run["as_of_date"],
+            generated_at=_wall_time(run["generated_at"]),
+            rules_file=rule["rules_file"] or "",
+            rules_sha256=rule["rules_sha256"] or "",
+            code_version=str(run["code_version"] or ""),
+            run_id=str(run["run_id"]),
+            input_files=_count(run["input_files"]),
+        ),
+        int(rule["i3_bonus_per_person"] or 0),
+    )
+
+
+_MISSING = (
+    "集市文件中没有运行信息（marts.run_info）或规则的政策文号（reference.rule_years），"
+    "可能由较早版本发布：年终文件须注明其依据与来源，请先运行 employment-eval run 重新发布，"
+    "再生成年终文件。"
+)
+
+
+def _wall_time(value: dt.datetime) -> dt.datetime:
+    """generated_at as Asia/Shanghai wall time without a zone (a spreadsheet has none)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return value
+
+
+def _count(value: object) -> int:
+    """input_files as stored: a count (or, should it become one, a list of files)."""
+    if isinstance(value, list | tuple):
+        return len(value)
+    return int(value or 0)

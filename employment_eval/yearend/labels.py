@@ -25,6 +25,30 @@ def provisional_note(ye: YearEnd) -> str:
     return f"暂定：{provisional_reasons(ye)}"
 
 
+def provenance_items(ye: YearEnd) -> list[tuple[str, str]]:
+    """(label, value) pairs saying where the figures come from, in reading order."""
+    p = ye.provenance
+    policy = f"《{p.policy_title}》（{p.policy}）" if p.policy_title else p.policy
+    return [
+        ("评估依据", policy),
+        ("评估日期", p.as_of.isoformat()),
+        ("最新导出数据", day(ye.latest_export) or "无"),
+        ("生成时间", f"{p.generated}（北京时间）"),
+        ("评估规则", p.rules_version),
+        ("运行编号", p.run_id),
+        ("程序版本", p.code_version),
+    ]
+
+
+def provenance_line(ye: YearEnd) -> str:
+    """One line for a title block or a page footer."""
+    p = ye.provenance
+    return (
+        f"依据 {p.policy} · 评估日期 {p.as_of.isoformat()} · 生成于 {p.generated} · "
+        f"规则 {p.rules_version} · 运行编号 {p.run_id}"
+    )
+
+
 def points(value: Decimal | None) -> str:
     """Points for reading: 5, 13.5, 13.33 (exact; no float)."""
     if value is None:

@@ -1,14 +1,15 @@
 """Small inline-SVG charts for the report, drawn by hand (no plotting library, no fonts to
 embed: SVG text is rendered by the browser with the page's CJK font). No xmlns attribute —
-inline SVG in HTML does not need it, and the page must hold no http(s) address at all."""
+inline SVG in HTML does not need it, and the page must hold no http(s) address at all. Every
+text is escaped by `textsafe.html_text` (bidi controls removed)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
 
+from employment_eval.textsafe import html_text as escape
 from employment_eval.yearend.data import DEGREE_NAMES
 from employment_eval.yearend.labels import percent, points
 

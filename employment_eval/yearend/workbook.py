@@ -1,15 +1,26 @@
 """scoreboard_<year>.xlsx: a sheet per group (rank, total, I1–I9 after adjustment, advanced
-units filled green, adjusted cells filled amber with a comment), the milestone rates and the
-committee's adjustments. Chinese headers; the title row says 暂定 while not final."""
+units filled green, adjusted cells filled amber with a comment), the milestone rates, the
+committee's adjustments and where the figures come from. Chinese headers; the title row says
+暂定 while not final; every sheet names the policy, the as-of date, the generation time, the
+rules version and the run id (second row and printed footer).
+
+Safe by construction: the workbook never turns a text into a formula, a URL or a number
+(xlsxwriter's strings_to_* options are off), and every text goes through `_Sheet.text`, which
+removes bidi controls and raises TextTooLongError rather than let xlsxwriter cut a text at
+Excel's limit. Dates are real Excel dates."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from employment_eval import textsafe
 from employment_eval.yearend import labels
 from employment_eval.yearend.data import (
     DEGREE_NAMES,
@@ -25,7 +36,16 @@ ADJUSTED_FILL = "#FFD966"  # cells changed by the committee
 HEADER_FILL = "#DDEBF7"
 MILESTONE_SHEET = "时间节点就业率"
 ADJUSTMENT_SHEET = "调整记录"
-HEADER_ROW = 2  # 0: title, 1: note, 2: headers
+PROVENANCE_SHEET = "数据来源"
+HEADER_ROW = 3  # 0: title, 1: note (暂定 or final), 2: provenance, 3: headers
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# Never interpret a string: no formula, no URL, no number (the defaults are on for the first two).
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
 
 class _Formats:
@@ -33,78 +53,135 @@ class _Formats:
 
     def __init__(self, wb: Workbook):
         self.wb = wb
-        self.cache: dict[tuple, object] = {}
+        self.cache: dict[tuple, Format] = {}
 
-    def __call__(self, **props: object):
+    def __call__(self, **props: object) -> Format:
         key = tuple(sorted(props.items()))
         if key not in self.cache:
             self.cache[key] = self.wb.add_format({"font_name": "等线", "border": 1, **props})
         return self.cache[key]
 
 
+class _Sheet:
+    """A worksheet written through checked helpers only (text, numbers, dates, comments)."""
+
+    def __init__(self, wb: Workbook, fmt: _Formats, name: str):
+        self.ws: Worksheet = wb.add_worksheet(name)
+        self.wb, self.fmt, self.name = wb, fmt, name
+
+    def where(self, row: int, col: int) -> str:
+        return f"工作表「{self.name}」单元格 {xlsxwriter.utility.xl_rowcol_to_cell(row, col)}"
+
+    def text(self, row: int, col: int, value: object, fmt: Format | None = None) -> None:
+        self.ws.write_string(row, col, textsafe.excel_text(value, self.where(row, col)), fmt)
+
+    def texts(self, row: int, values: list[str] | tuple[str, ...], fmt: Format) -> None:
+        for col, value in enumerate(values):
+            self.text(row, col, value, fmt)
+
+    def merged(self, row: int, last_col: int, value: str, fmt: Format) -> None:
+        safe = textsafe.excel_text(value, self.where(row, 0))
+        if last_col > 0:
+            self.ws.merge_range(row, 0, row, last_col, "", fmt)
+        self.ws.write_string(row, 0, safe, fmt)
+
+    def number(self, row: int, col: int, value: int | Decimal, fmt: Format) -> None:
+        self.ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+    def date(self, row: int, col: int, value: dt.date | dt.datetime | None, fmt: Format) -> None:
+        if value is None:
+            self.ws.write_blank(row, col, None, fmt)
+        else:
+            self.ws.write_datetime(row, col, value, fmt)
+
+    def comment(self, row: int, col: int, value: str, options: dict) -> None:
+        safe = textsafe.excel_text(
+            value, f"{self.where(row, col)}的批注", textsafe.EXCEL_COMMENT_LIMIT
+        )
+        self.ws.write_comment(row, col, safe, options)
+
+
 def write_workbook(ye: YearEnd, path: Path) -> Path:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
-    wb.set_properties({"title": labels.title(ye), "author": "就业指导中心"})
-    fmt = _Formats(wb)
-    for group in GROUP_ORDER:
-        _group_sheet(wb, fmt, ye, group)
-    _milestone_sheet(wb, fmt, ye)
-    _adjustment_sheet(wb, fmt, ye)
-    wb.close()
+    p = ye.provenance
+    with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as wb:
+        wb.set_properties(
+            {
+                "title": textsafe.clean(labels.title(ye)),
+                "subject": textsafe.clean(p.policy),
+                "author": "就业指导中心",
+                "comments": textsafe.clean(labels.provenance_line(ye)),
+                "created": p.generated_at,
+            }
+        )
+        for name, value in (("运行编号", p.run_id), ("规则SHA256", p.rules_sha256)):
+            wb.set_custom_property(name, textsafe.excel_text(value, f"文档属性「{name}」", 255))
+        fmt = _Formats(wb)
+        for group in GROUP_ORDER:
+            _group_sheet(wb, fmt, ye, group)
+        _milestone_sheet(wb, fmt, ye)
+        _adjustment_sheet(wb, fmt, ye)
+        _provenance_sheet(wb, fmt, ye)
     return path
 
 
-def _title(ws: Worksheet, wb: Workbook, ye: YearEnd, heading: str, width: int) -> None:
-    final = ye.is_final
+def _title(sheet: _Sheet, ye: YearEnd, heading: str, width: int) -> None:
+    final, ws, wb = ye.is_final, sheet.ws, sheet.wb
     big = wb.add_format(
         {"bold": True, "font_size": 16, "font_color": "#000000" if final else "#C00000"}
     )
-    ws.merge_range(0, 0, 0, width - 1, f"{labels.title(ye)} · {heading}", big)
+    sheet.merged(0, width - 1, f"{labels.title(ye)} · {heading}", big)
     note = (
         labels.provisional_note(ye)
         if not final
-        else f"最终结果；数据截至 {labels.day(ye.latest_export)}。"
+        else f"最终结果；最新导出数据 {labels.day(ye.latest_export)}。"
     )
     small = wb.add_format({"font_color": "#C00000" if not final else "#404040", "text_wrap": True})
-    ws.merge_range(1, 0, 1, width - 1, note, small)
+    sheet.merged(1, width - 1, note, small)
+    grey = wb.add_format({"font_color": "#595959", "font_size": 9, "text_wrap": True})
+    sheet.merged(2, width - 1, labels.provenance_line(ye), grey)
     ws.set_row(0, 28)
     ws.set_row(1, 32)
+    ws.set_row(2, 26)
+    # Printed pages repeat the status and the source in the footer ('&' is a code there).
+    status = "暂定" if not final else "最终"
+    footer = textsafe.clean(
+        f"{status} · {ye.provenance.policy} · 评估日期 {ye.provenance.as_of.isoformat()} · "
+        f"运行编号 {ye.provenance.run_id}"
+    ).replace("&", "&&")
+    if textsafe.utf16_length(footer) <= 200:
+        ws.set_footer(f"&L&8{footer}&R&8第 &P 页，共 &N 页")
+    else:
+        ws.set_footer("&R&8第 &P 页，共 &N 页")
+    ws.set_paper(9)  # A4
+    ws.repeat_rows(HEADER_ROW)
 
 
 def _group_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd, group: str) -> None:
     name = GROUP_NAMES[group]
-    ws = wb.add_worksheet(name)
-    headers = [
-        "名次",
-        "单位",
-        "总分",
-        *[f"{i.label}（{i.base_points}分）" for i in ye.indicators],
-        "先进单位",
-        "备注",
-    ]
-    _title(ws, wb, ye, f"{name}（先进名额 {ye.quotas.get(group, 0)}）", len(headers))
+    sheet = _Sheet(wb, fmt, name)
+    ws = sheet.ws
+    headers = ["名次", "单位", "总分", *[i.header for i in ye.indicators], "先进单位", "备注"]
+    _title(sheet, ye, f"{name}（先进名额 {ye.quotas.get(group, 0)}）", len(headers))
     header = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, align="center", valign="vcenter")
-    ws.write_row(HEADER_ROW, 0, headers, header)
-    ws.set_row(HEADER_ROW, 45)
+    sheet.texts(HEADER_ROW, headers, header)
+    ws.set_row(HEADER_ROW, 75)
     for r, unit in enumerate(ye.group(group), start=HEADER_ROW + 1):
         fill = {"bg_color": ADVANCED_FILL} if unit.is_advanced else {}
-        ws.write_number(r, 0, unit.rank, fmt(align="center", **fill))
-        ws.write_string(r, 1, unit.name, fmt(**fill))
-        ws.write_number(r, 2, float(unit.total), fmt(num_format="0.00", bold=True, **fill))
+        sheet.number(r, 0, unit.rank, fmt(align="center", **fill))
+        sheet.text(r, 1, unit.name, fmt(**fill))
+        sheet.number(r, 2, unit.total, fmt(num_format="0.00", bold=True, **fill))
         for c, ind in enumerate(ye.indicators, start=3):
             score = unit.scores.get(ind.code)
             if score is None:
                 ws.write_blank(r, c, None, fmt(**fill))
                 continue
             cell_fill = {"bg_color": ADJUSTED_FILL} if score.adjusted else fill
-            ws.write_number(r, c, float(score.points), fmt(num_format="0.00", **cell_fill))
+            sheet.number(r, c, score.points, fmt(num_format="0.00", **cell_fill))
             if score.adjusted:
-                ws.write_comment(
-                    r, c, labels.adjustment_note(score), {"x_scale": 2.2, "y_scale": 1.6}
-                )
+                sheet.comment(r, c, labels.adjustment_note(score), {"x_scale": 2.2, "y_scale": 1.6})
         c = 3 + len(ye.indicators)
-        ws.write_string(r, c, "先进单位" if unit.is_advanced else "", fmt(align="center", **fill))
-        ws.write_string(r, c + 1, unit.remark, fmt(font_color="#C00000", **fill))
+        sheet.text(r, c, "先进单位" if unit.is_advanced else "", fmt(align="center", **fill))
+        sheet.text(r, c + 1, unit.remark, fmt(font_color="#C00000", **fill))
     ws.set_column(0, 0, 6)
     ws.set_column(1, 1, 40)
     ws.set_column(2, 2 + len(ye.indicators), 10)
@@ -114,13 +191,23 @@ def _group_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd, group: str) -> None:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     legend = HEADER_ROW + 2 + len(ye.group(group))
-    ws.write_string(legend, 1, "绿色底纹：先进单位", fmt(bg_color=ADVANCED_FILL))
-    ws.write_string(
+    sheet.text(legend, 1, "绿色底纹：先进单位", fmt(bg_color=ADVANCED_FILL))
+    sheet.text(
         legend + 1,
         1,
         "黄色底纹：学指委调整的得分（批注含计算值、理由、审批人）",
         fmt(bg_color=ADJUSTED_FILL),
     )
+    bonus = [i for i in ye.indicators if i.has_bonus]
+    if bonus:
+        codes = "、".join(i.code for i in bonus)
+        sheet.text(
+            legend + 2,
+            1,
+            f"{codes} 的得分 = 基准分扣减后 + 超额奖励分（每超出目标 1 人加分，不设上限），"
+            "故可高于基准分。",
+            fmt(text_wrap=True),
+        )
 
 
 MILESTONE_HEADERS = (
@@ -143,38 +230,42 @@ MILESTONE_HEADERS = (
 
 
 def _milestone_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
-    ws = wb.add_worksheet(MILESTONE_SHEET)
-    _title(ws, wb, ye, "时间节点就业率", len(MILESTONE_HEADERS))
+    sheet = _Sheet(wb, fmt, MILESTONE_SHEET)
+    ws = sheet.ws
+    _title(sheet, ye, "时间节点就业率", len(MILESTONE_HEADERS))
     header = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, align="center")
-    ws.write_row(HEADER_ROW, 0, MILESTONE_HEADERS, header)
+    sheet.texts(HEADER_ROW, MILESTONE_HEADERS, header)
     order = {u.code: i for i, u in enumerate(ye.units)}
     nodes = sorted(
         ye.nodes,
         key=lambda n: (order.get(n.unit_code, 99), DEGREE_ORDER.index(n.degree), n.milestone_date),
     )
     text, num, pct = fmt(), fmt(num_format="0"), fmt(num_format="0.00%")
+    date = fmt(num_format=DATE_FORMAT, align="center")
     groups = {u.code: GROUP_NAMES[u.group] for u in ye.units}
     for r, n in enumerate(nodes, start=HEADER_ROW + 1):
         met = n.employed >= n.required
-        ws.write_string(r, 0, ye.unit_name(n.unit_code), text)
-        ws.write_string(r, 1, groups.get(n.unit_code, ""), text)
-        ws.write_string(r, 2, DEGREE_NAMES.get(n.degree, n.degree), text)
-        ws.write_string(r, 3, n.milestone_date.isoformat(), text)
-        ws.write_number(r, 4, n.graduates, num)
-        ws.write_number(r, 5, n.employed, num)
-        ws.write_number(r, 6, float(n.rate), pct)
-        ws.write_number(r, 7, float(n.target), pct)
-        ws.write_number(r, 8, n.required, num)
-        ws.write_string(r, 9, labels.yes(met), fmt(font_color="#006100" if met else "#C00000"))
-        ws.write_number(r, 10, n.bonus, num)
-        ws.write_number(r, 11, float(n.deduction), fmt(num_format="0.00"))
-        ws.write_string(r, 12, labels.day(n.snapshot_date), text)
-        ws.write_string(r, 13, labels.yes(n.reconstructed), text)
-        ws.write_string(r, 14, STATUS_NAMES.get(n.status, n.status), text)
+        sheet.text(r, 0, ye.unit_name(n.unit_code), text)
+        sheet.text(r, 1, groups.get(n.unit_code, ""), text)
+        sheet.text(r, 2, DEGREE_NAMES.get(n.degree, n.degree), text)
+        sheet.date(r, 3, n.milestone_date, date)
+        sheet.number(r, 4, n.graduates, num)
+        sheet.number(r, 5, n.employed, num)
+        sheet.number(r, 6, n.rate, pct)
+        sheet.number(r, 7, n.target, pct)
+        sheet.number(r, 8, n.required, num)
+        sheet.text(r, 9, labels.yes(met), fmt(font_color="#006100" if met else "#C00000"))
+        sheet.number(r, 10, n.bonus, num)
+        sheet.number(r, 11, n.deduction, fmt(num_format="0.00"))
+        sheet.date(r, 12, n.snapshot_date, date)
+        sheet.text(r, 13, labels.yes(n.reconstructed), text)
+        sheet.text(r, 14, STATUS_NAMES.get(n.status, n.status), text)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 14)
     ws.set_column(2, 14, 11)
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
     if nodes:
         ws.autofilter(HEADER_ROW, 0, HEADER_ROW + len(nodes), len(MILESTONE_HEADERS) - 1)
 
@@ -183,35 +274,75 @@ ADJUSTMENT_HEADERS = ("单位", "指标", "计算值", "调整后分值", "理�
 
 
 def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
-    ws = wb.add_worksheet(ADJUSTMENT_SHEET)
-    _title(ws, wb, ye, "学指委审核调整", len(ADJUSTMENT_HEADERS))
-    ws.write_row(HEADER_ROW, 0, ADJUSTMENT_HEADERS, fmt(bold=True, bg_color=HEADER_FILL))
-    text, wrap, num = fmt(), fmt(text_wrap=True), fmt(num_format="0.00", bg_color=ADJUSTED_FILL)
+    sheet = _Sheet(wb, fmt, ADJUSTMENT_SHEET)
+    ws = sheet.ws
+    _title(sheet, ye, "学指委审核调整", len(ADJUSTMENT_HEADERS))
+    sheet.texts(HEADER_ROW, ADJUSTMENT_HEADERS, fmt(bold=True, bg_color=HEADER_FILL))
+    text, wrap = fmt(), fmt(text_wrap=True)
+    num = fmt(num_format="0.00", bg_color=ADJUSTED_FILL)
+    date = fmt(num_format=DATE_FORMAT, align="center")
     r = HEADER_ROW + 1
     for unit, ind, score in ye.adjustments():
-        ws.write_string(r, 0, unit.name, text)
-        ws.write_string(r, 1, ind.label, text)
-        ws.write_number(r, 2, float(score.computed), fmt(num_format="0.00"))
-        ws.write_number(r, 3, float(score.points), num)
-        ws.write_string(r, 4, score.reason or "", wrap)
-        ws.write_string(r, 5, score.approved_by or "", text)
-        ws.write_string(r, 6, labels.day(score.adjusted_on), text)
+        sheet.text(r, 0, unit.name, text)
+        sheet.text(r, 1, ind.label, text)
+        sheet.number(r, 2, score.computed, fmt(num_format="0.00"))
+        sheet.number(r, 3, score.points, num)
+        sheet.text(r, 4, score.reason or "", wrap)
+        sheet.text(r, 5, score.approved_by or "", text)
+        sheet.date(r, 6, score.adjusted_on, date)
         r += 1
     for unit in ye.units:
         if unit.decided_by_committee:
-            ws.write_string(r, 0, unit.name, text)
-            ws.write_string(r, 1, "先进单位（名额线并列）", text)
-            ws.write_string(r, 2, "并列", text)
-            ws.write_string(r, 3, labels.yes(unit.is_advanced), text)
-            ws.write_string(r, 4, "学指委决定（理由、审批人见调整文件）", wrap)
-            ws.write_string(r, 5, "", text)
-            ws.write_string(r, 6, "", text)
+            sheet.text(r, 0, unit.name, text)
+            sheet.text(r, 1, "先进单位（名额线并列）", text)
+            sheet.text(r, 2, "并列", text)
+            sheet.text(r, 3, labels.yes(unit.is_advanced), text)
+            sheet.text(r, 4, "学指委决定（理由、审批人见调整文件）", wrap)
+            sheet.text(r, 5, "", text)
+            sheet.text(r, 6, "", text)
             r += 1
     if r == HEADER_ROW + 1:
-        ws.write_string(r, 0, "无", text)
-        ws.write_string(r, 1, "本年度学指委未调整任何得分", text)
+        sheet.text(r, 0, "无", text)
+        sheet.text(r, 1, "本年度学指委未调整任何得分", text)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 24)
     ws.set_column(2, 3, 11)
     ws.set_column(4, 4, 40)
     ws.set_column(5, 6, 12)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _provenance_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
+    """Every item of the provenance on its own row, the as-of date and the generation time as
+    real dates."""
+    sheet = _Sheet(wb, fmt, PROVENANCE_SHEET)
+    ws = sheet.ws
+    p = ye.provenance
+    _title(sheet, ye, "数据来源", 2)
+    sheet.texts(HEADER_ROW, ("项目", "内容"), fmt(bold=True, bg_color=HEADER_FILL))
+    key, text = fmt(bold=True, valign="top"), fmt(text_wrap=True, valign="top")
+    rows: list[tuple[str, object, Format]] = [
+        ("年度", ye.year, fmt(num_format="0", align="left")),
+        ("状态", ye.status_name, text),
+        ("政策文号", p.policy, text),
+        ("政策名称", p.policy_title, text),
+        ("评估日期", p.as_of, fmt(num_format=DATE_FORMAT, align="left")),
+        ("最新导出数据", ye.latest_export, fmt(num_format=DATE_FORMAT, align="left")),
+        ("生成时间（北京时间）", p.generated_at, fmt(num_format=DATETIME_FORMAT, align="left")),
+        ("规则文件", p.rules_file, text),
+        ("规则文件 SHA256", p.rules_sha256, text),
+        ("运行编号", p.run_id, text),
+        ("程序版本", p.code_version, text),
+        ("输入文件数", p.input_files, fmt(num_format="0", align="left")),
+    ]
+    for r, (label, value, cell) in enumerate(rows, start=HEADER_ROW + 1):
+        sheet.text(r, 0, label, key)
+        if isinstance(value, dt.date | dt.datetime) or value is None:
+            sheet.date(r, 1, value, cell)
+        elif isinstance(value, int):
+            sheet.number(r, 1, value, cell)
+        else:
+            sheet.text(r, 1, value, cell)
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 90)
