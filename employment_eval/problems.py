@@ -12,7 +12,8 @@ Severity = Literal["error", "warning"]
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem found in the inputs. `row` is the row number the user sees in the file
-    (the header is row 1, so the first data row is row 2); `column` is the header as written."""
+    (the header is row 1, so the first data row is row 2); `column` is the header as written.
+    A `file` ending in '/' names a folder (e.g. 'registrations/' or the raw folder itself)."""
 
     file: str
     row: int | None
@@ -21,7 +22,8 @@ class Problem:
     severity: Severity = "error"
 
     def render(self) -> str:
-        where = [f"文件 {self.file}"]
+        label_of_place = "文件夹" if self.file.endswith("/") else "文件"
+        where = [f"{label_of_place} {self.file}"]
         if self.row is not None:
             where.append(f"第 {self.row} 行")
         if self.column:

@@ -54,7 +54,12 @@ def ingest_inputs(
     logger = get_run_logger()
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         result = ingest(
-            opts.raw_dir, con, as_of=opts.as_of, run_id=opts.run_id, progress=logger.info
+            opts.raw_dir,
+            con,
+            as_of=opts.as_of,
+            run_id=opts.run_id,
+            progress=logger.info,
+            rules=rules,
         )
         warehouse.log_run_files(con, opts.run_id)
         this_year = next(r for r in rules if r.year == opts.year)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Iterable, Sequence
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -146,3 +151,54 @@ def make_raw(
             [["瑞金", "2021", "I1", "4.5", "材料不全", "张三", "2021-12-25"]],
         )
     return raw
+
+
+# --- running as a user who really cannot read a file -------------------------------------
+
+NOBODY = 65534
+
+
+@contextmanager
+def unprivileged() -> Iterator[None]:
+    """Run the block with the effective user and group `nobody` when the tests run as root
+    (root reads a chmod-000 file anyway, so a permission test would prove nothing); as any
+    other user, run it as is. Everything the block imports must be imported before it."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(NOBODY)
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@contextmanager
+def world_readable_dir() -> Iterator[Path]:
+    """A scratch folder that `nobody` can reach (pytest's tmp_path is private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="ingest-perm-", dir="/tmp"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        for p in [base, *base.rglob("*")]:
+            if not p.is_symlink():
+                p.chmod(0o755 if p.is_dir() else 0o644)
+        shutil.rmtree(base)
+
+
+def open_up(root: Path) -> None:
+    """Make every file and folder under root readable by anyone (before chmod-ing one)."""
+    for p in [root, *root.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every regular file under root (symlinks and special files skipped)."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }

@@ -1,10 +1,12 @@
 """Every kind of bad input of INPUTS.md, through the nightly refresh: the run stops with a
-message naming file, row, column and reason, and the published marts stay byte for byte."""
+message naming file, row, column and reason, the published marts stay byte for byte and the
+raw files are untouched. Cases in ONE_ERROR must give exactly one error (no cascade)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +15,11 @@ import openpyxl
 import polars as pl
 import pytest
 
+from employment_eval import failures
 from employment_eval.generate import generate
 from employment_eval.problems import InputError
 from flows.nightly_refresh import nightly_refresh
+from tests.ingest_helpers import file_hashes
 
 AS_OF = dt.date(2021, 12, 20)
 REG = "registrations"
@@ -34,7 +38,11 @@ def baseline(tmp_path_factory) -> dict[str, Path]:
 
 
 def run(place: dict[str, Path], raw: Path, as_of: dt.date = AS_OF) -> None:
-    nightly_refresh(str(raw), str(place["marts"]), str(place["work"]), 2021, as_of)
+    # An --as-of before the published one is refused before anything is read unless
+    # --allow-older: the case "as-of before every export" is about the inputs.
+    older = {"allow_older": True} if as_of < AS_OF else {}
+    with failures.unwrapped():  # the failure in full, as the command line shows it
+        nightly_refresh(str(raw), str(place["marts"]), str(place["work"]), 2021, as_of, **older)
 
 
 def frame(raw: Path, name: str = LAST, folder: str = REG) -> pl.DataFrame:
@@ -159,6 +167,42 @@ def adjustments(rows: str) -> Callable[[Path], None]:
     return apply
 
 
+NEWEST = "就业登记导出_2021-12-18.csv"  # after LAST: it would be the latest export
+
+
+def newest_export(content: bytes) -> Callable[[Path], None]:
+    return lambda raw: (raw / REG / NEWEST).write_bytes(content)
+
+
+def header_only_export(raw: Path) -> None:
+    (raw / REG / NEWEST).write_text(",".join(frame(raw).columns) + "\n", encoding="utf-8")
+
+
+def dangling_symlink(raw: Path) -> None:
+    (raw / REG / NEWEST).symlink_to(raw / "nowhere.csv")
+
+
+def symlinked_folder(raw: Path) -> None:
+    other = raw.parent / "other_exports"
+    other.mkdir()
+    (raw / REG / "更多").symlink_to(other, target_is_directory=True)
+
+
+def fifo(raw: Path) -> None:
+    os.mkfifo(raw / REG / NEWEST)
+
+
+def stray_file(raw: Path) -> None:
+    shutil.copy(raw / REG / LAST, raw / NEWEST)
+
+
+def bom_in_student_number(raw: Path) -> None:
+    first = frame(raw)["学号"][0]
+    set_cell("学号", "\ufeff" + first)(raw)
+
+
+LONG_REASON = "理" * 120_000
+
 # case → (mutation, texts the message must hold, --as-of)
 CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], dt.date]] = {
     "unreadable file": (gbk_garbage, ("损坏_2021-12-18.csv",), AS_OF),
@@ -259,6 +303,41 @@ CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], dt.date]] = {
         ("调整.csv", "并列"),
         AS_OF,
     ),
+    "empty latest export": (newest_export(b""), (NEWEST, "为空"), AS_OF),
+    "undecodable latest export": (
+        newest_export(b"\x81\x30\xff\xfe\x00\xff" * 40),
+        (NEWEST, "编码"),
+        AS_OF,
+    ),
+    "header-only export": (header_only_export, (NEWEST, "只有表头", "D13"), AS_OF),
+    "dangling symlink": (dangling_symlink, (NEWEST, "悬空"), AS_OF),
+    "symlinked folder": (symlinked_folder, ("registrations/更多", "指向文件夹的符号链接"), AS_OF),
+    "fifo among the exports": (fifo, (NEWEST, "命名管道"), AS_OF),
+    "file directly in the raw folder": (stray_file, (NEWEST, "不会被读取"), AS_OF),
+    "BOM in a student number": (bom_in_student_number, (LAST, "第 2 行", "学号", "U+FEFF"), AS_OF),
+    "over-long reason": (
+        adjustments(f"瑞金,2021,I1,3,{LONG_REASON},学指委主任,2021-12-28\n"),
+        ("调整.csv", "理由", "120,000 个字符", "上限 1,000 个字符"),
+        AS_OF,
+    ),
+    "control character in an approver": (
+        adjustments("瑞金,2021,I1,3,复核,学指委\u202e主任,2021-12-28\n"),
+        ("调整.csv", "审批人", "U+202E"),
+        AS_OF,
+    ),
+}
+
+ONE_ERROR = {
+    "unreadable file",
+    "empty latest export",
+    "undecodable latest export",
+    "header-only export",
+    "dangling symlink",
+    "symlinked folder",
+    "fifo among the exports",
+    "BOM in a student number",
+    "over-long reason",
+    "control character in an approver",
 }
 
 
@@ -269,10 +348,46 @@ def test_bad_input_is_reported_and_nothing_published(baseline, tmp_path, case) -
     shutil.copytree(baseline["raw"], raw)
     mutate(raw)
     published = hashlib.sha256(baseline["marts"].read_bytes()).hexdigest()
+    raw_files = file_hashes(raw)
     with pytest.raises(InputError) as info:
         run(baseline, raw, as_of)
     message = str(info.value)
     for text in texts:
         assert text in message, (case, text, message[:800])
+    if case in ONE_ERROR:
+        assert len(info.value.errors) == 1, (case, message[:2000])
     assert hashlib.sha256(baseline["marts"].read_bytes()).hexdigest() == published
     assert not list(baseline["marts"].parent.glob(".*building*"))
+    assert file_hashes(raw) == raw_files
+
+
+def test_personal_data_in_published_free_text_is_refused(baseline, tmp_path) -> None:
+    """The brief's example: a reason naming a graduate and their student number, and a
+    graduate as approver. Refused with file, row and column; the personal values are
+    repeated neither in the full message nor in what Prefect is told."""
+    raw = tmp_path / "raw"
+    shutil.copytree(baseline["raw"], raw)
+    first = frame(raw).row(0, named=True)
+    sid, name = first["学号"], first["姓名"]
+    adjustments(
+        f"瑞金,2021,I1,3,学生{name}（学号{sid}）投诉属实,学指委主任,2021-12-28\n"
+        f"仁济,2021,I1,3,材料不全,{name},2021-12-28\n"
+    )(raw)
+    published = hashlib.sha256(baseline["marts"].read_bytes()).hexdigest()
+    raw_files = file_hashes(raw)
+    with pytest.raises(Exception) as info:  # as Prefect sees it: a summary
+        nightly_refresh(str(raw), str(baseline["marts"]), str(baseline["work"]), 2021, AS_OF)
+    summary = str(info.value)
+    error = info.value
+    if not isinstance(error, InputError):
+        error = failures.recall(getattr(info.value, "run_id", ""))
+    assert isinstance(error, InputError), summary
+    where = {(p.file, p.row, p.column): p.reason for p in error.errors}
+    reason, approver = ("adjustments/调整.csv", 2, "理由"), ("adjustments/调整.csv", 3, "审批人")
+    assert set(where) == {reason, approver}
+    assert "一名毕业生的学号" in where[reason] and "一名毕业生的姓名" in where[reason]
+    assert "学指委主任" in where[approver]
+    for shown in (str(error), summary):
+        assert sid not in shown and name not in shown
+    assert hashlib.sha256(baseline["marts"].read_bytes()).hexdigest() == published
+    assert file_hashes(raw) == raw_files

@@ -126,7 +126,7 @@ def test_template_command_default_name_and_no_overwrite(tmp_path: Path, monkeypa
     assert (tmp_path / f"submissions_{year}.xlsx").is_file()
     assert f"submissions_{year}.xlsx" in out
     code, _, err = _run(["template"])
-    assert code == 1 and "已存在" in err
+    assert code == 2 and "已存在" in err  # bad usage: refused before anything is written
     code, _, _ = _run(["template", "--year", "2021", "--out", "sub/ledger.xlsx"])
     assert code == 0
     wb = openpyxl.load_workbook(tmp_path / "sub" / "ledger.xlsx")

@@ -162,7 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     opts = resolve(args)
     preflight.check_raw(opts.raw_dir)
-    result = check_inputs(opts.raw_dir, as_of=opts.as_of)
+    result = check_inputs(opts.raw_dir, as_of=opts.as_of, rules=opts.rules_source.load_all())
     if result.problems:
         print(render_problems(result.problems))
     print(f"输入检查通过：{len(result.files)} 个文件，{len(result.problems)} 条警告。")

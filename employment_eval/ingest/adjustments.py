@@ -1,5 +1,6 @@
-"""Row rules of the committee's adjustments (INPUTS.md §4). The same cell adjusted twice is a
-cross-file rule (crossfile.py); whether a 先进单位 decision is allowed is decided downstream."""
+"""Row rules of the committee's adjustments (INPUTS.md §4). The same cell adjusted twice and
+personal data in 理由/审批人 are cross-file rules (crossfile.py); whether a 先进单位 decision is
+allowed is decided downstream. A file with a header and no rows means: no adjustments."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from employment_eval.ingest.common import (
 )
 from employment_eval.ingest.headers import Table
 from employment_eval.ingest.lookups import Lookups
+from employment_eval.ingest.schema import COLUMNS
+from employment_eval.ingest.text import check_public_text
 from employment_eval.ingest.validated import Validated
 from employment_eval.ingest.values import hundredths_to_text, parse_hundredths
 
@@ -26,8 +29,13 @@ ADVANCED_LABELS = ("先进单位", "advanced", "ADVANCED")
 def validate(table: Table, lk: Lookups) -> Validated:
     out = Collector(table.rel)
     out.problems.extend(table.problems)
+    if table.unreadable:
+        return Validated(KIND, table.rel, table.data, out.problems, file_error=True)
     df = table.data
     check_required(table, out)
+    for col in COLUMNS[KIND]:
+        if col.public_text and col.name in table.present:
+            check_public_text(df, col.name, col.header, out)
     df = resolve_unit(df, "unit", "unit_code", lk)
     check_unit(df, "unit", "unit_code", "单位", lk, out)
     df = resolve_year(df, "year", "adjustment_year", "年度", out)

@@ -1,12 +1,20 @@
 """Ingestion facade: `ingest` (the nightly run) and `check_inputs` (the `check` command).
 
-Steps: find the files under raw_dir/<kind>/, hash them, parse the ones not already in the
-parsed-file cache (read → canonical headers → row rules), store the clean ones, then apply
-the cross-file rules to exactly the files now present, and write the run manifest."""
+Steps: find the files under raw_dir/<kind>/ (discover.py: every entry is read or reported),
+hash them, parse the ones not already in the parsed-file cache (read → canonical headers →
+row rules), store the clean ones, then apply the cross-file rules to exactly the files now
+present, and write the run manifest.
+
+A file with a file-level error (unreadable, empty, undecodable, a required column missing, a
+header-only export) is reported once and left out of every cross-file rule; an entry of a
+kind folder that could not be read at all (discovery) makes that kind incomplete, and the
+cross-file rules that would judge the other files by it are skipped (crossfile.Skips), so one
+bad file gives one error, not a cascade. A `--raw` that is missing, a file or unreadable
+gives exactly one error."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -21,11 +29,13 @@ from employment_eval.ingest import (
     store,
     submissions,
 )
+from employment_eval.ingest.discover import os_reason
 from employment_eval.ingest.headers import Table, canonicalise
 from employment_eval.ingest.lookups import Lookups
 from employment_eval.ingest.read import (
     FoundFile,
     discover,
+    raw_dir_problem,
     read_table,
     sha256_of,
     xlsx_numeric_cells,
@@ -35,6 +45,7 @@ from employment_eval.ingest.validated import Validated
 from employment_eval.ingest.values import dates_in_file_name
 from employment_eval.problems import InputError, Problem
 from employment_eval.reference import Reference
+from employment_eval.rules import Rules
 
 VALIDATORS: dict[str, Callable[[Table, Lookups], Validated]] = {
     "registrations": registrations.validate,
@@ -72,11 +83,15 @@ def ingest(
     run_id: str,
     reference: Reference | None = None,
     progress: Progress | None = None,
+    rules: Iterable[Rules] = (),
 ) -> IngestResult:
     """Read every file under raw_dir into the raw layer of `con` (parsed files are cached by
     content hash) and write meta.current_files / meta.run_context for this run.
-    Raises InputError with every problem (errors and warnings) when any error exists."""
-    return _run(Path(raw_dir), con, as_of, run_id, reference, progress)
+    Raises InputError with every problem (errors and warnings) when any error exists.
+    `rules` (the run's loaded rules) only word the ledger warnings with the points a blank
+    cell puts at stake; without them the rules file is looked up (crossfile.LedgerPoints)."""
+    points = crossfile.LedgerPoints(tuple(rules), Path(raw_dir))
+    return _run(Path(raw_dir), con, as_of, run_id, reference, progress, points)
 
 
 def check_inputs(
@@ -86,12 +101,14 @@ def check_inputs(
     reference: Reference | None = None,
     progress: Progress | None = None,
     raise_on_error: bool = True,
+    rules: Iterable[Rules] = (),
 ) -> IngestResult:
     """The same reading and checks on an in-memory database: writes nothing anywhere.
     Raises InputError like `ingest`; with raise_on_error=False returns every problem instead."""
+    points = crossfile.LedgerPoints(tuple(rules), Path(raw_dir))
     con = duckdb.connect(":memory:")
     try:
-        return _run(Path(raw_dir), con, as_of, "check", reference, progress, raise_on_error)
+        return _run(Path(raw_dir), con, as_of, "check", reference, progress, points, raise_on_error)
     finally:
         con.close()
 
@@ -103,9 +120,9 @@ class _Parsed:
     as_of_date: date | None
     rows: int
     parsed_now: bool
-    stored: str  # 'raw' | 'pending'
+    stored: str  # 'raw' | 'pending' (see store.CurrentFile; 'broken' is set from `broken`)
     as_of_source: str | None = None
-    incomplete: bool = False  # a required column is missing (file-level error)
+    broken: bool = False  # a file-level error: left out of the cross-file rules
 
 
 def _run(
@@ -115,13 +132,21 @@ def _run(
     run_id: str,
     reference: Reference | None,
     progress: Progress | None,
+    points: crossfile.LedgerPoints,
     raise_on_error: bool = True,
 ) -> IngestResult:
     lk = Lookups(reference or Reference())
     say = progress or (lambda _msg: None)
+    root_problem = raw_dir_problem(raw_dir)
+    if root_problem is not None:  # nothing else can be said
+        if raise_on_error:
+            raise InputError([root_problem])
+        return IngestResult([], [root_problem], 0)
     store.ensure_schema(con)
     found, problems = discover(raw_dir)
-    hashed = [(f, sha256_of(f.path)) for f in found]
+    hashed, hash_problems = _hash_all(found)
+    problems += hash_problems
+    entry_problems = list(problems)  # entries that could not be read at all
 
     cache = store.cached_files(con, lk.parser_fingerprint)
     representative = _representatives(hashed, cache)
@@ -140,13 +165,14 @@ def _run(
         current = _current_files(hashed, representative, parsed, as_of)
         problems += _same_content_conflicts(current, representative, parsed)
         store.register_current(con, current)
+        skips = crossfile.Skips.of(entry_problems, current, problems)
         latest = crossfile.latest_export(current)
-        problems += crossfile.export_problems(current, as_of)
-        incomplete = {p.found.rel for p in parsed.values() if p.incomplete}
-        problems += crossfile.every_unit_problems(con, lk, skip=incomplete)
-        problems += crossfile.roster_problems(con, latest)
-        problems += crossfile.ledger_problems(con, lk, as_of)
+        problems += crossfile.export_problems(current, as_of, skips)
+        problems += crossfile.every_unit_problems(con, lk)
+        problems += crossfile.roster_problems(con, latest, skips)
+        problems += crossfile.ledger_problems(con, lk, as_of, skips, points)
         problems += crossfile.adjustment_problems(con, lk)
+        problems += crossfile.personal_data_problems(con)
         completion = crossfile.completion_rows(con, latest)
     finally:
         store.drop_current(con)
@@ -169,6 +195,17 @@ def _run(
         for c in current
     ]
     return IngestResult(files, sorted(problems, key=_order), completion)
+
+
+def _hash_all(found: list[FoundFile]) -> tuple[list[tuple[FoundFile, str]], list[Problem]]:
+    hashed: list[tuple[FoundFile, str]] = []
+    problems: list[Problem] = []
+    for f in found:
+        try:
+            hashed.append((f, sha256_of(f.path)))
+        except OSError as exc:  # changed since discovery probed it
+            problems.append(Problem(f.rel, None, None, f"无法读取该文件（{os_reason(exc)}）"))
+    return hashed, problems
 
 
 def _representatives(
@@ -212,8 +249,7 @@ def _parse_or_reuse(
         store.save_clean(con, v, sha, lk.parser_fingerprint)
         stored = "raw"
     result = _Parsed(
-        f, sha, v.as_of_date, v.data.height, True, stored, v.as_of_source,
-        bool(v.missing_required),
+        f, sha, v.as_of_date, v.data.height, True, stored, v.as_of_source, v.file_error
     )  # fmt: skip
     return result, v.problems
 
@@ -235,9 +271,11 @@ def parse_file(f: FoundFile, lk: Lookups) -> Validated:
         rows = raw.data.get_column("source_row").filter(flags).to_list()
         table.numeric_id_rows = rows
     v = VALIDATORS[f.kind](table, lk)
-    v.missing_required = [
-        c.name for c in COLUMNS[f.kind] if c.required and c.name not in table.present
-    ]
+    if not table.unreadable:
+        v.missing_required = [
+            c.name for c in COLUMNS[f.kind] if c.required and c.name not in table.present
+        ]
+    v.file_error = v.file_error or table.unreadable or bool(v.missing_required)
     return v
 
 
@@ -252,11 +290,14 @@ def _current_files(
         p = parsed[(f.kind, sha)]
         is_rep = representative[(f.kind, sha)] == f
         day = p.as_of_date
-        if f.kind == "registrations":
+        if p.broken:
+            included = False
+        elif f.kind == "registrations":
             included = is_rep and day is not None and day <= as_of
         else:
             included = is_rep
-        current.append(store.CurrentFile(f.kind, f.rel, sha, day, included, is_rep, p.stored))
+        stored = "broken" if p.broken else p.stored
+        current.append(store.CurrentFile(f.kind, f.rel, sha, day, included, is_rep, stored))
     return current
 
 
@@ -273,7 +314,7 @@ def _same_content_conflicts(
             continue
         rep = representative[(c.kind, c.sha256)]
         p = parsed[(c.kind, c.sha256)]
-        if p.as_of_date is None or p.as_of_source != "file_name":
+        if p.broken or p.as_of_date is None or p.as_of_source != "file_name":
             continue
         if dates_in_file_name(PurePosixPath(c.source_file).name) != [p.as_of_date]:
             problems.append(

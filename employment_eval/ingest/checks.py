@@ -28,9 +28,12 @@ class Collector:
         *,
         value: str | pl.Expr | None = None,
         severity: Severity = "error",
+        shorten: bool = True,
     ) -> None:
         """One problem per row where `mask` is true. `reason` is a text, or a function of the
-        cell's value (`value`: a column name or expression, reason's argument)."""
+        cell's value (`value`: a column name or expression, reason's argument). With
+        `shorten`, a long value reaches `reason` cut to its first characters (a message
+        quotes it; a 30,000-character cell must not make a 30,000-character message)."""
         value_expr = pl.col(value) if isinstance(value, str) else value
         if value_expr is None:
             value_expr = pl.lit(None, dtype=pl.String)
@@ -43,7 +46,7 @@ class Collector:
         for row, val in bad.iter_rows():
             if callable(reason):
                 if val not in cache:
-                    cache[val] = reason(val)
+                    cache[val] = reason(shown(val) if shorten else val)
                 text = cache[val]
             else:
                 text = reason
@@ -51,6 +54,16 @@ class Collector:
 
     def add(self, row: int | None, header: str | None, reason: str, severity: Severity = "error"):
         self.problems.append(Problem(self.rel, row, header, reason, severity))
+
+
+QUOTE_LIMIT = 80
+
+
+def shown(value: str | None) -> str | None:
+    """A cell value as quoted in a message: long values cut, with their length."""
+    if value is None or len(value) <= QUOTE_LIMIT:
+        return value
+    return f"{value[:QUOTE_LIMIT]}…（共 {len(value):,} 个字符）"
 
 
 def present_and(column: str, condition: pl.Expr) -> pl.Expr:

@@ -1,27 +1,71 @@
 """Rules across files, over the current files only (temp views ingest_cur_<kind>, store.py).
 
-Exports dated after the run's --as-of are excluded and not checked here."""
+Exports dated after the run's --as-of are excluded and not checked here. Files with a
+file-level error are not in the views at all (store.CurrentFile.stored = 'broken'), and
+`Skips` says which rules cannot be judged fairly while a kind's files are incomplete, so a
+broken file is reported once (by itself) and never drags the other files into errors."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from employment_eval.ingest.lookups import Lookups
+from employment_eval.ingest.schema import COLUMNS
 from employment_eval.ingest.store import CurrentFile
 from employment_eval.ingest.submissions import COUNTS, DATES, SCORES
+from employment_eval.paths import RAW_KINDS, RULES_DIR
 from employment_eval.problems import Problem
+from employment_eval.rules import Rules, RulesError, load_rules
 
 REG_DIR = "registrations/"
 LEDGER_DIR = "submissions/"
 
 
-def export_problems(files: list[CurrentFile], as_of: date) -> list[Problem]:
-    """Folder-level rules of the registrations exports."""
-    exports = [f for f in files if f.kind == "registrations"]
+@dataclass(frozen=True)
+class Skips:
+    """Kinds whose set of files is not fully known this run: an entry of that kind could not
+    be read (discovery) or one of its files has a file-level error. The cross-file rules
+    that would judge other files by such a kind are skipped (the file's own error stands):
+    - registrations: the roster's cohort membership (the latest export is unknown), the
+      "no export" and "--as-of before every export" folder rules; the roster's membership
+      is also not judged while the latest export has an error in its 学号 column (an
+      over-long or blank 学号 would make a listed student look absent);
+    - submissions: the missing-row and blank-cell warnings of the ledger.
+    An entry directly in the raw folder (not in any kind folder) could be a file of any
+    kind: then every kind counts as incomplete."""
+
+    incomplete: frozenset[str] = field(default_factory=frozenset)
+    bad_student_ids: frozenset[str] = field(default_factory=frozenset)  # files
+
+    @staticmethod
+    def of(
+        entry_problems: list[Problem], current: list[CurrentFile], problems: list[Problem]
+    ) -> Skips:
+        kinds: set[str] = {f.kind for f in current if f.stored == "broken"}
+        for p in entry_problems:
+            if p.severity != "error":
+                continue
+            top = p.file.split("/", 1)[0]
+            kinds |= {top} if top in RAW_KINDS else set(RAW_KINDS)
+        bad_ids = {p.file for p in problems if p.severity == "error" and p.column == "学号"}
+        return Skips(frozenset(kinds), frozenset(bad_ids))
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self.incomplete
+
+
+def export_problems(files: list[CurrentFile], as_of: date, skips: Skips = Skips()) -> list[Problem]:
+    """Folder-level rules of the registrations exports (files with a file-level error are
+    left out: they are reported by themselves)."""
+    exports = [f for f in files if f.kind == "registrations" and f.stored != "broken"]
     if not exports:
+        if "registrations" in skips:
+            return []
         return [
             Problem(REG_DIR, None, None, "没有任何就业登记鉴证导出文件（registrations 文件夹为空）")
         ]
@@ -43,7 +87,7 @@ def export_problems(files: list[CurrentFile], as_of: date) -> list[Problem]:
                     f"同一导出日期只能有一个导出，请删除其中一个",
                 )
             )
-    if dated and not any(f.is_included for f in dated):
+    if dated and not any(f.is_included for f in dated) and "registrations" not in skips:
         earliest = min(f.as_of_date for f in dated if f.as_of_date)
         problems.append(
             Problem(
@@ -70,7 +114,7 @@ def every_unit_problems(
     con: duckdb.DuckDBPyConnection, lk: Lookups, skip: set[str] = frozenset()
 ) -> list[Problem]:
     """RULES.md D13: every unit has a non-completion graduate of every year in every export.
-    Files in `skip` (a required column missing: already an error) are not checked."""
+    Files with a file-level error are not in the view; files in `skip` are not checked."""
     units = ", ".join(f"('{code}')" for code in lk.unit_codes)
     rows = con.execute(
         f"""
@@ -103,9 +147,14 @@ def every_unit_problems(
     ]
 
 
-def roster_problems(con: duckdb.DuckDBPyConnection, latest: CurrentFile | None) -> list[Problem]:
-    """Each student of the special-group roster is in the cohort of the latest export."""
-    if latest is None:
+def roster_problems(
+    con: duckdb.DuckDBPyConnection, latest: CurrentFile | None, skips: Skips = Skips()
+) -> list[Problem]:
+    """Each student of the special-group roster is in the cohort of the latest export.
+    Not judged while an export could not be read (which export is the latest is unknown)."""
+    if latest is None or "registrations" in skips:
+        return []
+    if latest.source_file in skips.bad_student_ids:
         return []
     rows = con.execute(
         """
@@ -161,7 +210,13 @@ def _duplicates(
     return [(r[0], r[1], r[2], r[3], tuple(r[5:])) for r in rows if r[4] > 1]
 
 
-def ledger_problems(con: duckdb.DuckDBPyConnection, lk: Lookups, as_of: date) -> list[Problem]:
+def ledger_problems(
+    con: duckdb.DuckDBPyConnection,
+    lk: Lookups,
+    as_of: date,
+    skips: Skips = Skips(),
+    points: LedgerPoints | None = None,
+) -> list[Problem]:
     problems: list[Problem] = []
     for file, row, first_file, first_row, (unit, year) in _duplicates(
         con, "ingest_cur_submissions", ["unit_code", "ledger_year"]
@@ -175,18 +230,110 @@ def ledger_problems(con: duckdb.DuckDBPyConnection, lk: Lookups, as_of: date) ->
                 f"与 {file} 第 {row} 行，每个单位每年度只能有一行",
             )
         )
-    years = [
-        r[0]
-        for r in con.execute(
-            "select distinct cohort_year from ingest_cur_registrations "
-            "where included and cohort_year is not null "
-            "and not coalesce(is_completion, false) order by 1"
-        ).fetchall()
-    ]
-    for year in years:
-        problems += _ledger_year_warnings(con, lk, year)
+    if "submissions" not in skips:  # a ledger file that could not be read may hold the rows
+        years = [
+            r[0]
+            for r in con.execute(
+                "select distinct cohort_year from ingest_cur_registrations "
+                "where included and cohort_year is not null "
+                "and not coalesce(is_completion, false) order by 1"
+            ).fetchall()
+        ]
+        for year in years:
+            stakes = LedgerStakes((points or LedgerPoints()).for_year(year))
+            problems += _ledger_year_warnings(con, lk, year, stakes)
     problems += _late_ledger_dates(con, as_of)
     return problems
+
+
+# --- what a blank ledger cell costs (RULES.md D7, D8, D11) ---------------------------------
+
+# Ledger column → (indicator it feeds, part of the indicator: 'all' | 'meeting' | 'talks' |
+# 'flag'). I5 is two halves (D8): the meeting half is base // 2, the talks half the rest —
+# the same split as the I5 model. The I4 report date is only a flag in I4's detail (D7).
+FEEDS = {
+    "i1_review_score": ("I1", "all"),
+    "i2_complaints": ("I2", "all"),
+    "i4_review_score": ("I4", "all"),
+    "i4_report_date": ("I4", "flag"),
+    "i5_meeting_date": ("I5", "meeting"),
+    "i5_talks": ("I5", "talks"),
+    "i7_forms": ("I7", "all"),
+    "i8_stories": ("I8", "all"),
+}
+LEDGER_INDICATORS = ("I1", "I2", "I4", "I5", "I7", "I8")
+
+
+@dataclass(frozen=True)
+class LedgerPoints:
+    """The year's rules, to name the points a blank ledger cell puts at stake: the run's own
+    rules when the caller has them (`rules`), else `<raw>/../rules/<year>.toml` (the default
+    --rules folder), else the bundled reference/rules/<year>.toml. None when none of them
+    loads: the warnings then name the indicator without points."""
+
+    rules: tuple[Rules, ...] = ()
+    raw_dir: Path | None = None
+
+    def for_year(self, year: int) -> Rules | None:
+        for r in self.rules:
+            if r.year == year:
+                return r
+        local = self.raw_dir.parent / "rules" if self.raw_dir is not None else None
+        for directory in (local, RULES_DIR):
+            if directory is not None and (directory / f"{year}.toml").is_file():
+                try:
+                    return load_rules(year, directory)
+                except RulesError:  # reported by the run's own loading of its rules
+                    return None
+        return None
+
+
+@dataclass(frozen=True)
+class LedgerStakes:
+    """The wording of what a blank ledger cell or a missing row costs, in points."""
+
+    rules: Rules | None
+
+    def _name(self, code: str) -> str:
+        if self.rules is None:
+            return f"{code} "
+        return f"{code}「{self.rules.indicators[code][2]}」"
+
+    def _base(self, code: str) -> int | None:
+        return None if self.rules is None else self.rules.indicators[code][1]
+
+    def blank(self, column: str) -> str:
+        code, part = FEEDS[column]
+        base, name = self._base(code), self._name(code)
+        if part == "flag":
+            return (
+                f"不扣分（{name}按「未就业学生排摸得分」计分）；若该单位有本科毕业生，{code} "
+                "的说明中会注明未登记《未就业学生调研报告》提交日期（RULES.md D7）。"
+                "日期可以留空，记分表不会因此保持暂定"
+            )
+        if part == "meeting":
+            pts = "" if base is None else f"（该项 {base // 2} 分）"
+            return (
+                f"视为未召开就业动员会，{name}中动员会一项记 0 分{pts}（RULES.md D8）。"
+                "日期可以留空，记分表不会因此保持暂定"
+            )
+        if part == "talks":
+            pts = "" if base is None else f"（该项 {base - base // 2} 分）"
+            stake = f"{name}中座谈一项暂按 0 分计{pts}"
+        elif code == "I2":
+            pts = "" if base is None else f"（无合理投诉时应得 {base} 分）"
+            stake = f"{name}暂按 0 分计{pts}"
+        else:
+            pts = "" if base is None else f"（满分 {base} 分）"
+            stake = f"{name}暂按 0 分计{pts}"
+        return f"{stake}，记分表保持暂定（RULES.md D11）；补填后重新运行即可"
+
+    def whole_row(self, each: bool = False) -> str:
+        names = "、".join(LEDGER_INDICATORS)
+        if self.rules is None:
+            return f"由登记表计分的 {names} 暂按 0 分计"
+        total = sum(self.rules.indicators[c][1] for c in LEDGER_INDICATORS)
+        return f"由登记表计分的 {names} 暂按 0 分计（{'每个单位' if each else ''}共 {total} 分）"
 
 
 _VALUE_COLUMNS = {
@@ -196,7 +343,9 @@ _VALUE_COLUMNS = {
 }
 
 
-def _ledger_year_warnings(con: duckdb.DuckDBPyConnection, lk: Lookups, year: int) -> list[Problem]:
+def _ledger_year_warnings(
+    con: duckdb.DuckDBPyConnection, lk: Lookups, year: int, stakes: LedgerStakes
+) -> list[Problem]:
     rows = con.execute(
         f"select source_file, source_row, unit_code, {', '.join(_VALUE_COLUMNS)} "
         "from ingest_cur_submissions where ledger_year = ? and unit_code is not null "
@@ -209,8 +358,8 @@ def _ledger_year_warnings(con: duckdb.DuckDBPyConnection, lk: Lookups, year: int
                 LEDGER_DIR,
                 None,
                 None,
-                f"没有 {year} 年度的单位材料登记表：各单位由登记表计分的指标暂按 0 分计，"
-                "记分表为暂定",
+                f"没有 {year} 年度的单位材料登记表（或登记表中没有该年度的行）："
+                f"各单位{stakes.whole_row(each=True)}，记分表为暂定（RULES.md D11）",
                 "warning",
             )
         ]
@@ -224,7 +373,8 @@ def _ledger_year_warnings(con: duckdb.DuckDBPyConnection, lk: Lookups, year: int
                     files[0],
                     None,
                     "单位",
-                    f"{year} 年度登记表中没有「{lk.unit_names[code]}」的记录：相关指标暂按 0 分计",
+                    f"{year} 年度登记表中没有「{lk.unit_names[code]}」的记录："
+                    f"该单位{stakes.whole_row()}，记分表为暂定（RULES.md D11）",
                     "warning",
                 )
             )
@@ -241,8 +391,8 @@ def _ledger_year_warnings(con: duckdb.DuckDBPyConnection, lk: Lookups, year: int
                         file,
                         None,
                         header,
-                        f"{year} 年度所有单位的「{header}」均为空（或缺少该列）："
-                        "相关指标暂按 0 分计",
+                        f"{year} 年度所有单位的「{header}」均为空（或缺少该列）：对每个单位，"
+                        f"{stakes.blank(col)}",
                         "warning",
                     )
                 )
@@ -254,7 +404,7 @@ def _ledger_year_warnings(con: duckdb.DuckDBPyConnection, lk: Lookups, year: int
                         file,
                         row,
                         header,
-                        f"「{lk.unit_names[code]}」{year} 年度此项为空：相关指标暂按 0 分计",
+                        f"「{lk.unit_names[code]}」{year} 年度此项为空：{stakes.blank(col)}",
                         "warning",
                     )
                 )
@@ -298,3 +448,96 @@ def adjustment_problems(con: duckdb.DuckDBPyConnection, lk: Lookups) -> list[Pro
             )
         )
     return problems
+
+
+# --- personal data in published free text -------------------------------------------------
+
+# Personal values shorter than these are matched only as the whole cell: a 2-character
+# student number, or a 1-character name, would be found inside almost any text.
+MIN_ID_IN_TEXT = 6
+MIN_NAME_IN_TEXT = 2
+
+_PERSONAL_SQL = """
+with cells as (
+    {cells}
+),
+personal as (
+    select student_id as v, 'id' as what from ingest_cur_registrations
+    where student_id is not null
+    union all
+    select student_id, 'id' from ingest_cur_special_groups where student_id is not null
+    union all
+    select "name", 'name' from ingest_cur_registrations where "name" is not null
+),
+lens as (
+    select distinct what, length(v) as n from personal
+    where length(v) >= case what when 'id' then {min_id} else {min_name} end
+),
+starts as (
+    select c.source_file, c.source_row, c.header, c.text, l.what, l.n,
+           unnest(range(1, length(c.text) - l.n + 2)) as pos
+    from cells c inner join lens l on length(c.text) >= l.n
+),
+windows as (
+    select source_file, source_row, header, what, n, pos, substring(text, pos, n) as piece
+    from starts
+    union all
+    select source_file, source_row, header, w.what, length(text), 1, text
+    from cells cross join (values ('id'), ('name')) w(what)
+)
+select distinct w.source_file, w.source_row, w.header, w.what, w.pos, w.n
+from windows w inner join personal p on p.what = w.what and p.v = w.piece
+order by 1, 2, 3, 4, 5, 6 desc
+"""
+
+
+def _public_text_cells() -> str:
+    parts = [
+        f"select source_file, source_row, '{col.header}' as header, \"{col.name}\" as text "
+        f'from ingest_cur_{kind} where "{col.name}" is not null'
+        for kind, columns in COLUMNS.items()
+        for col in columns
+        if col.public_text
+    ]
+    return "\n    union all\n    ".join(parts)
+
+
+def personal_data_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Free text that is published as written (schema.Column.public_text: the adjustments'
+    理由 and 审批人) must not contain any graduate's 学号 or 姓名 — anywhere in it, not only
+    as the whole cell — of any current export or roster. One hash join in DuckDB: every
+    window of each cell (one per start and per length that occurs among the personal
+    values) against the personal values, so the cost grows with the text, not with the
+    names. The message never repeats the personal value: it gives the character positions."""
+    cells = _public_text_cells()
+    if not con.execute(f"select count(*) from ({cells})").fetchone()[0]:
+        return []
+    sql = _PERSONAL_SQL.format(cells=cells, min_id=MIN_ID_IN_TEXT, min_name=MIN_NAME_IN_TEXT)
+    first: dict[tuple[str, int, str], dict[str, tuple[int, int]]] = defaultdict(dict)
+    for file, row, header, what, pos, n in con.execute(sql).fetchall():
+        first[(file, row, header)].setdefault(what, (pos, n))  # earliest, longest there
+    return [
+        Problem(file, row, header, _personal_reason(header, found))
+        for (file, row, header), found in sorted(first.items())
+    ]
+
+
+def _personal_reason(header: str, found: dict[str, tuple[int, int]]) -> str:
+    def span(pos: int, n: int) -> str:
+        return f"第 {pos} 个字符起，共 {n} 个字符"
+
+    parts = []
+    if "id" in found:
+        parts.append(f"一名毕业生的学号（{span(*found['id'])}）")
+    if "name" in found:
+        parts.append(f"一名毕业生的姓名（{span(*found['name'])}）")
+    head = (
+        f"含有{'以及'.join(parts)}。「{header}」会随记分表公开发布，不得包含个人信息"
+        "（此处不重复该内容）。"
+    )
+    if header == "审批人":
+        return head + "请写审批人的职务，如「学指委主任」，不要写个人姓名或学号"
+    return (
+        head + "请改写：删去学号和姓名，用「该生」「一名毕业生」等说法指代；"
+        "如这几个字只是恰好与某位毕业生的姓名相同，也请换一种写法"
+    )

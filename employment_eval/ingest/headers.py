@@ -7,12 +7,15 @@ kept, serialised per row into `extra_columns` (a JSON object of the non-blank va
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from employment_eval.ingest.checks import Collector
 from employment_eval.ingest.read import RawTable
-from employment_eval.ingest.schema import COLUMNS, Column
+from employment_eval.ingest.schema import CELL_LIMIT, COLUMNS, Column
+from employment_eval.ingest.text import check_lengths
 from employment_eval.ingest.values import clean_text
 from employment_eval.problems import Problem
 
@@ -20,6 +23,9 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise_header(text: str) -> str:
+    """Spaces, invisible format/control characters (a stray BOM), full-width parentheses and
+    letter case do not matter in a header."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
     text = _SPACES.sub("", text).replace("（", "(").replace("）", ")")
     return text.lower()
 
@@ -44,10 +50,18 @@ class Table:
     column_index: dict[str, int] = field(default_factory=dict)  # canonical → raw position
     problems: list[Problem] = field(default_factory=list)
     numeric_id_rows: list[int] = field(default_factory=list)  # xlsx: 学号 stored as a number
+    unreadable: bool = False  # the file could not be read at all (its one problem says why)
 
 
 def canonicalise(kind: str, rel: str, raw: RawTable) -> Table:
     columns = COLUMNS[kind]
+    if raw.unreadable:  # one problem for the file, not one per missing column
+        empty = pl.DataFrame(
+            {"source_row": pl.Series([], dtype=pl.Int32)}
+            | {c.name: pl.Series([], dtype=pl.String) for c in columns}
+            | {"extra_columns": pl.Series([], dtype=pl.String)}
+        )
+        return Table(kind, rel, empty, set(), {}, list(raw.problems), unreadable=True)
     lookup = header_lookup(columns)
     problems: list[Problem] = []
     renames: dict[str, str] = {}
@@ -72,8 +86,21 @@ def canonicalise(kind: str, rel: str, raw: RawTable) -> Table:
         else:
             renames[raw_col] = col.name
             column_index[col.name] = i
-    for col in columns:
-        if col.required and col.name not in renames.values():
+    missing_required = [c for c in columns if c.required and c.name not in renames.values()]
+    if missing_required and len(missing_required) == sum(c.required for c in columns):
+        # Not one expected column: another kind of file, or the header is not in row 1.
+        expected = "、".join(c.header for c in columns if c.required)
+        problems.append(
+            Problem(
+                rel,
+                None,
+                None,
+                f"表头中没有任何应有的列（必需的列：{expected}）：这可能不是该文件夹应放的"
+                "文件，或表头不在数据上方的第一行",
+            )
+        )
+    else:
+        for col in missing_required:
             problems.append(
                 Problem(rel, None, col.header, f"缺少必需的列「{col.header}」（{col.name}）")
             )
@@ -94,6 +121,11 @@ def canonicalise(kind: str, rel: str, raw: RawTable) -> Table:
             data = data.filter(keep)
     else:
         data = data.clear()
+    out = Collector(rel)
+    limits = {c.name: (c.header, c.max_chars) for c in columns if c.name in renames.values()}
+    limits |= {raw_col: (key, CELL_LIMIT) for raw_col, key in extras.items()}
+    data = check_lengths(data, limits, out)
+    problems += out.problems
     data = data.with_columns(_extra_json(extras)).drop(list(extras))
     missing = [c.name for c in columns if c.name not in renames.values()]
     data = data.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)

@@ -10,7 +10,7 @@ from functools import cached_property
 from employment_eval.reference import Reference
 
 # Bump when a change to ingestion changes what is stored for the same file (cache key part).
-PARSER_VERSION = "ingest-1"
+PARSER_VERSION = "ingest-2"  # 2: strict 学号, length limits, header-only exports
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""Finding the raw files and reading one of them into an all-text polars frame.
+"""Reading one raw file into an all-text polars frame (finding the files: discover.py).
 
 A `RawTable` keeps the header cells as written and the data as text (null for blank cells),
-plus the row number the user sees for every data row."""
+plus the row number the user sees for every data row. A file that cannot be read at all
+(permissions, empty, undecodable, not a workbook) comes back with exactly one file-level
+problem and no rows: nothing else is said about it (api.py leaves it out of every
+cross-file rule)."""
 
 from __future__ import annotations
 
@@ -14,23 +17,32 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from employment_eval.paths import RAW_KINDS
+from employment_eval.ingest.discover import (  # re-exported: the discovery API of ingestion
+    SUPPORTED_SUFFIXES,
+    FoundFile,
+    discover,
+    os_reason,
+    raw_dir_problem,
+)
 from employment_eval.problems import Problem
 
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "FoundFile",
+    "RawTable",
+    "discover",
+    "raw_dir_problem",
+    "read_table",
+    "sha256_of",
+]
+
 UTF8_BOM = b"\xef\xbb\xbf"
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
-
-
-@dataclass(frozen=True)
-class FoundFile:
-    kind: str
-    path: Path
-    rel: str  # relative to the raw folder, with '/' separators
 
 
 @dataclass
 class RawTable:
-    """One file as read: header cells as written, data cells as text, user-visible rows."""
+    """One file as read: header cells as written, data cells as text, user-visible rows.
+    `problems` is non-empty only when the file could not be read at all (file-level)."""
 
     headers: list[str | None]
     data: pl.DataFrame  # columns c0..cn (String), plus "source_row" (Int32)
@@ -38,42 +50,9 @@ class RawTable:
     xlsx_path: Path | None = None  # xlsx only: for cell-type probes
     problems: list[Problem] = field(default_factory=list)
 
-
-def discover(raw_dir: Path) -> tuple[list[FoundFile], list[Problem]]:
-    """Every input file under raw_dir/<kind>/ (recursively), hidden and lock files skipped.
-    Unsupported extensions are problems, not files."""
-    files: list[FoundFile] = []
-    problems: list[Problem] = []
-    if not raw_dir.is_dir():
-        return files, [Problem(str(raw_dir), None, None, "输入文件夹不存在")]
-    for kind in RAW_KINDS:
-        folder = raw_dir / kind
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            rel_parts = path.relative_to(raw_dir).parts
-            if any(p.startswith((".", "~$")) for p in rel_parts) or not path.is_file():
-                continue
-            rel = "/".join(rel_parts)
-            suffix = path.suffix.lower()
-            if suffix == ".xls":
-                problems.append(
-                    Problem(
-                        rel, None, None, "不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx"
-                    )
-                )
-            elif suffix not in SUPPORTED_SUFFIXES:
-                problems.append(
-                    Problem(
-                        rel,
-                        None,
-                        None,
-                        f"不支持的文件类型「{path.suffix or '无扩展名'}」，只接受 .csv 或 .xlsx",
-                    )
-                )
-            else:
-                files.append(FoundFile(kind, path, rel))
-    return files, problems
+    @property
+    def unreadable(self) -> bool:
+        return bool(self.problems)
 
 
 def sha256_of(path: Path) -> str:
@@ -107,9 +86,12 @@ def decode_csv_bytes(data: bytes, *, assume_utf8_checked: bool = False) -> tuple
 
 
 def read_table(found: FoundFile) -> RawTable:
-    if found.path.suffix.lower() == ".csv":
-        return read_csv(found)
-    return read_xlsx(found)
+    try:
+        if found.path.suffix.lower() == ".csv":
+            return read_csv(found)
+        return read_xlsx(found)
+    except OSError as exc:  # e.g. permissions changed or the file vanished since discovery
+        return _file_problem(found, f"无法读取该文件（{os_reason(exc)}）")
 
 
 def _file_problem(found: FoundFile, reason: str) -> RawTable:
@@ -158,6 +140,9 @@ def _parse_csv(data: bytes) -> pl.DataFrame:
 
 def read_xlsx(found: FoundFile) -> RawTable:
     """First sheet, every cell as text; date cells come out as ISO dates."""
+    with open(found.path, "rb") as fh:  # an OSError here is reported by read_table
+        if not fh.read(4):
+            return _file_problem(found, "文件为空（0 字节）")
     try:
         reader = fastexcel.read_excel(found.path)
         sheet = reader.load_sheet(0, header_row=None, dtypes="string")

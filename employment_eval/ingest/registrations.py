@@ -20,6 +20,7 @@ from employment_eval.ingest.common import (
 )
 from employment_eval.ingest.headers import Table
 from employment_eval.ingest.lookups import Lookups
+from employment_eval.ingest.text import check_identifier
 from employment_eval.ingest.validated import Validated
 from employment_eval.ingest.values import dates_in_file_name, parse_date_text
 
@@ -29,12 +30,23 @@ VERIFIED, UNVERIFIED = "已鉴证", "未鉴证"
 COMPLETION = "结业"
 
 
+HEADER_ONLY = (
+    "导出只有表头，没有任何毕业生记录：每个导出都必须包含全部 15 个单位的毕业生"
+    "（RULES.md D13）。请重新导出完整数据，或删除该文件"
+)
+
+
 def validate(table: Table, lk: Lookups) -> Validated:
     out = Collector(table.rel)
     out.problems.extend(table.problems)
+    if table.unreadable or table.data.height == 0:  # a file-level error: nothing else to say
+        if not table.problems:  # a bad header is the one thing to say about a header-only file
+            out.add(None, None, HEADER_ONLY)
+        return Validated(KIND, table.rel, table.data, out.problems, file_error=True)
     df = table.data
     check_required(table, out)
     check_numeric_ids(table, out)
+    df = check_identifier(df, "student_id", "学号", out)
 
     # 民族
     df = df.with_columns(

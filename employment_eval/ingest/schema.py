@@ -8,17 +8,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Longest text a cell may hold, in characters (Unicode code points), checked at ingestion so
+# that nothing is ever cut later:
+# - any cell: 32,767, the most an Excel cell holds (inputs and extra columns may end up in the
+#   follow-up lists and the year-end workbook, which would silently truncate longer text);
+# - 学号: 32 (student numbers are about a dozen characters; longer is a pasted mistake);
+# - 姓名: 64 (long transliterated names with '·' fit comfortably);
+# - 理由 (reason): 1000, a paragraph: it is published with the scoreboard and shown in the
+#   year-end workbook and the HTML report next to the adjusted cell;
+# - 审批人 (approved_by): 50, a role such as 学指委主任, published likewise.
+CELL_LIMIT = 32_767
+STUDENT_ID_LIMIT = 32
+NAME_LIMIT = 64
+REASON_LIMIT = 1000
+APPROVER_LIMIT = 50
+
 
 @dataclass(frozen=True)
 class Column:
     name: str  # canonical English name (also accepted as a header)
     header: str  # the Chinese header (what the centre writes)
     required: bool = False
+    max_chars: int = CELL_LIMIT  # longest accepted text (see above)
+    # Free text that reaches the published marts as written: checked for personal data
+    # (a graduate's 学号 or 姓名 anywhere in it) and for control/format characters.
+    public_text: bool = False
 
 
 REGISTRATION_COLUMNS = (
-    Column("student_id", "学号", True),
-    Column("name", "姓名", True),
+    Column("student_id", "学号", True, STUDENT_ID_LIMIT),
+    Column("name", "姓名", True, NAME_LIMIT),
     Column("gender", "性别"),
     Column("ethnicity", "民族", True),
     Column("unit", "培养单位", True),
@@ -36,7 +55,7 @@ REGISTRATION_COLUMNS = (
 )
 
 SPECIAL_GROUP_COLUMNS = (
-    Column("student_id", "学号", True),
+    Column("student_id", "学号", True, STUDENT_ID_LIMIT),
     Column("group", "群体", True),
     Column("graduation_year", "毕业年份", True),
 )
@@ -59,8 +78,8 @@ ADJUSTMENT_COLUMNS = (
     Column("year", "年度", True),
     Column("indicator", "指标", True),
     Column("value", "调整后分值", True),
-    Column("reason", "理由", True),
-    Column("approved_by", "审批人", True),
+    Column("reason", "理由", True, REASON_LIMIT, public_text=True),
+    Column("approved_by", "审批人", True, APPROVER_LIMIT, public_text=True),
     Column("date", "日期", True),
 )
 

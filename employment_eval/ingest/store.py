@@ -195,7 +195,9 @@ class CurrentFile:
     as_of_date: date | None
     is_included: bool
     is_representative: bool  # the one name of its content whose rows are read
-    stored: str  # 'raw' (clean, cached) or 'pending' (has errors) or 'none' (unreadable)
+    # 'raw' (clean, cached), 'pending' (row errors: rows in the temp table), or 'broken'
+    # (a file-level error: its rows, if any, are left out of the cross-file views)
+    stored: str
 
 
 def register_current(con: duckdb.DuckDBPyConnection, files: list[CurrentFile]) -> None:

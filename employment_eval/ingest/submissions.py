@@ -1,5 +1,7 @@
 """Row rules of the submissions ledger (INPUTS.md §3). Blank cells and missing rows are
-warnings computed across files (crossfile.py); here: types, bounds, duplicates in a file."""
+warnings computed across files (crossfile.py); here: types, bounds, duplicates in a file.
+A ledger with a header and no rows is normal in season: its units get the missing-row
+warnings like any unit without a row."""
 
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ DATES = {
 def validate(table: Table, lk: Lookups) -> Validated:
     out = Collector(table.rel)
     out.problems.extend(table.problems)
+    if table.unreadable:
+        return Validated(KIND, table.rel, table.data, out.problems, file_error=True)
     df = table.data
     check_required(table, out)
     df = resolve_unit(df, "unit", "unit_code", lk)

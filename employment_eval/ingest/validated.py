@@ -19,6 +19,9 @@ class Validated:
     as_of_date: date | None = None  # registrations only
     as_of_source: str | None = None  # 'column' (导出日期) or 'file_name'
     missing_required: list[str] = field(default_factory=list)  # required columns not in file
+    # A file-level error (unreadable, header-only export, a required column missing): the
+    # file is reported once and left out of the cross-file rules.
+    file_error: bool = False
 
     @property
     def has_errors(self) -> bool:
