@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from employment_eval import fsmodes
@@ -34,6 +36,18 @@ def configure(work_dir: Path | None = None) -> None:
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS)
     )
+
+
+@contextlib.contextmanager
+def one_off_run() -> Iterator[None]:
+    """Settings for a run started from the command line (after Prefect is imported): no flow
+    heartbeats. A heartbeat thread wakes once a second and each flow waits for it to stop
+    (up to 1 s per flow, measured in docs/BENCHMARKS.md); heartbeats serve crash detection of
+    long-lived served runs, and the command line reports its own outcome."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def api_url() -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import fsmodes
+from employment_eval import fsmodes, memory
 
 RUN_LOG_DDL = (
     "create schema if not exists meta",
@@ -27,6 +27,7 @@ RUN_LOG_DDL = (
     )""",
     "alter table meta.run_log add column if not exists report_dir varchar",
     "alter table meta.run_log add column if not exists published_sha256 varchar",
+    "alter table meta.run_log add column if not exists fingerprint varchar",
     """create table if not exists meta.run_log_files (
         run_id varchar not null,
         kind varchar not null,
@@ -61,6 +62,7 @@ def open_work(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (or create) the working database in its private folder."""
     fsmodes.private_dir(path.parent)
     con = duckdb.connect(str(path))
+    memory.limit(con, path)  # bounded buffer pool, spilling beside the database
     ensure_meta(con)
     return con
 
@@ -144,6 +146,13 @@ def log_run_output(
         con.execute(
             "update meta.run_log set published_sha256 = ? where run_id = ?", [sha256, run_id]
         )
+
+
+def log_run_fingerprint(
+    con: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str | None
+) -> None:
+    """What the published marts depend on (employment_eval.nochange)."""
+    con.execute("update meta.run_log set fingerprint = ? where run_id = ?", [fingerprint, run_id])
 
 
 def log_run_files(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

@@ -225,6 +225,11 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="另一次运行正在使用同一数据库时最多等待的秒数。默认：%(default).0f",
     )
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="即使输入、规则、模型与程序都未变，也重新构建并发布。默认：未变时不做任何事",
+    )
+    p.add_argument(
         "--keep-followup",
         type=positive(int),
         default=DEFAULT_KEEP_FOLLOWUP,
