@@ -17,12 +17,20 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
+def _remark(advanced: bool, tie: bool, decided: bool) -> str:
+    if tie and decided:
+        return "先进单位（名额线并列，学指委决定）" if advanced else "名额线并列，学指委决定：否"
+    if tie:
+        return "名额线并列，待学指委决定"
+    return "先进单位" if advanced else ""
+
+
 def scoreboard_text(marts_path: Path, year: int) -> str:
     con = open_published(marts_path)
     try:
         rows = con.execute(
             """select unit_group, rank_in_group, unit_name, total_points, is_advanced,
-                      tie_at_cutoff, status, quota
+                      tie_at_cutoff, status, quota, is_decided_by_committee
                from marts.scoreboard where year = ?
                order by case unit_group when 'school' then 1 when 'general' then 2 else 3 end,
                         rank_in_group, unit_code""",
@@ -35,12 +43,12 @@ def scoreboard_text(marts_path: Path, year: int) -> str:
     status = rows[0][6]
     lines = [f"{year} 年度毕业生就业工作评估记分板（{'最终' if status == 'final' else '暂定'}）"]
     group = None
-    for unit_group, rank, name, total, advanced, tie, _status, quota in rows:
+    for unit_group, rank, name, total, advanced, tie, _status, quota, decided in rows:
         if unit_group != group:
             group = unit_group
             lines.append(f"\n{GROUP_NAMES.get(unit_group, unit_group)}（先进名额 {quota}）")
             lines.append(f"  {'名次':<4}{_pad('单位', 44)}{'总分':>8}  备注")
-        mark = "先进单位" if advanced else ("名额线并列，待学指委决定" if tie else "")
+        mark = _remark(advanced, tie, decided)
         lines.append(f"  {rank:<6}{_pad(name, 44)}{total:>8}  {mark}")
     if status != "final":
         lines.append("\n暂定：尚有时间节点未到、材料登记表不完整或名额线并列未决。")

@@ -1,6 +1,10 @@
 """The SQL marts against the independent polars implementation (tests/reference_impl), on
 generated seasons of several seeds and scales and under every knob setting: every cell of
-indicator_scores and scoreboard must be equal (the Chinese `detail` sentences aside)."""
+indicator_scores and scoreboard must be equal (the Chinese `detail` sentences aside).
+
+Every generated season carries the committee's adjustments (an indicator adjusted, a tie at
+the quota line decided): the reference implementation reads them from the raw files itself.
+The default demo season (`make demo`) is compared as is, at the year's end and mid-season."""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from employment_eval import build
+from employment_eval import build, warehouse
 from employment_eval.generate import generate
 from employment_eval.ingest.api import ingest
-from employment_eval.rules import KNOB_CHOICES, load_rules
-from tests.reference_impl import score
+from employment_eval.rules import KNOB_CHOICES, Rules, load_rules
+from tests.reference_impl import read_adjustments, score
 
 RULES = load_rules(2021)
 AS_OF = dt.date(2021, 12, 20)
@@ -39,6 +43,7 @@ SCOREBOARD_COLUMNS = [
     "quota",
     "is_advanced",
     "tie_at_cutoff",
+    "is_decided_by_committee",
     "status",
 ]
 KNOB_SETTINGS = [
@@ -62,13 +67,27 @@ def test_every_knob_setting_is_covered() -> None:
 
 
 def _warehouse(
-    tmp: Path, seed: int, scale: float, exports: int, as_of: dt.date
-) -> duckdb.DuckDBPyConnection:
+    tmp: Path, as_of: dt.date, **season: object
+) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """A generated season (generate's defaults unless given) ingested into a fresh database."""
     raw = tmp / "raw"
-    generate(raw, year=2021, seed=seed, scale=scale, exports=exports)
+    generate(raw, year=2021, **season)
     con = duckdb.connect()
     ingest(raw, con, as_of=as_of, run_id="diff")
-    return con
+    warehouse.ensure_meta(con)
+    warehouse.record_run_facts(
+        con,
+        run_id="diff",
+        year=2021,
+        as_of=as_of,
+        rules_file=RULES.path,
+        rules_sha256=RULES.sha256,
+        policy_number=RULES.policy_number,
+        code_version="test",
+        generated_at=dt.datetime(2021, 12, 20, 2, 0),
+        input_files=0,
+    )
+    return con, raw
 
 
 def _staged(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -94,11 +113,17 @@ def _rows(frame: pl.DataFrame, columns: list[str]) -> list[tuple]:
     return sorted(frame.select(columns).rows(), key=repr)
 
 
-def _compare(con: duckdb.DuckDBPyConnection, rules, as_of: dt.date) -> None:
+def _compare(con: duckdb.DuckDBPyConnection, raw: Path, rules: Rules, as_of: dt.date) -> dict:
+    """Build, score independently, compare; returns the reference's frames."""
     build.build_models(con, [rules])
     staged = _staged(con)
     expected = score(
-        staged["registrations"], staged["special_groups"], staged["submissions"], rules, as_of
+        staged["registrations"],
+        staged["special_groups"],
+        staged["submissions"],
+        rules,
+        as_of,
+        adjustments=read_adjustments(raw / "adjustments"),
     )
     sql_scores = con.sql(f"select {', '.join(INDICATOR_COLUMNS)} from marts.indicator_scores").pl()
     sql_board = con.sql(f"select {', '.join(SCOREBOARD_COLUMNS)} from marts.scoreboard").pl()
@@ -109,6 +134,7 @@ def _compare(con: duckdb.DuckDBPyConnection, rules, as_of: dt.date) -> None:
     diff = [(g, w) for g, w in zip(got, want, strict=True) if g != w]
     assert not diff, diff[:5]
     assert _rows(sql_board, SCOREBOARD_COLUMNS) == _rows(expected["scoreboard"], SCOREBOARD_COLUMNS)
+    return expected
 
 
 @pytest.mark.parametrize(
@@ -121,12 +147,23 @@ def _compare(con: duckdb.DuckDBPyConnection, rules, as_of: dt.date) -> None:
     ],
 )
 def test_sql_equals_polars_across_seeds_and_scales(tmp_path, seed, scale, exports, as_of) -> None:
-    con = _warehouse(tmp_path, seed, scale, exports, as_of)
-    build.build_models(con, [RULES])
-    _compare(con, RULES, as_of)
+    con, raw = _warehouse(tmp_path, as_of, seed=seed, scale=scale, exports=exports)
+    _compare(con, raw, RULES, as_of)
 
 
 def test_sql_equals_polars_for_every_knob_setting(tmp_path) -> None:
-    con = _warehouse(tmp_path, 11, 0.4, 6, AS_OF)
+    con, raw = _warehouse(tmp_path, AS_OF, seed=11, scale=0.4, exports=6)
     for knob, value in KNOB_SETTINGS:
-        _compare(con, RULES.with_knobs(**{knob: value}), AS_OF)
+        _compare(con, raw, RULES.with_knobs(**{knob: value}), AS_OF)
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, dt.date(2021, 8, 20)])
+def test_sql_equals_polars_on_the_default_demo_season(tmp_path, as_of) -> None:
+    """`make demo`'s season (generate's defaults): adjusted cell, decided tie, exact rates."""
+    con, raw = _warehouse(tmp_path, as_of)
+    expected = _compare(con, raw, RULES, as_of)
+    scores, board = expected["indicator_scores"], expected["scoreboard"]
+    assert scores.filter(pl.col("adjusted")).height == 1  # the cases are really exercised
+    decided = board.filter(pl.col("is_decided_by_committee"))
+    assert decided.height == 2 and decided["tie_at_cutoff"].all()
+    assert decided["is_advanced"].sum() == 1

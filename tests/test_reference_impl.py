@@ -25,11 +25,13 @@ from hypothesis import strategies as st
 from employment_eval.rules import Rules, load_rules
 from tests.reference_impl import (
     DEGREES,
+    Adjustment,
     competition_ranks,
     half_up_2dp,
     load_reference,
     meets_target,
     pick_snapshot,
+    read_adjustments,
     required_employed,
     rounded_steps,
     score,
@@ -165,6 +167,7 @@ def run(
     exports: Sequence[dt.date] = EXPORTS,
     extra: Sequence[Row] = (),
     reference_dir: Path = DEFAULT_REFERENCE_DIR,
+    adjustments: Sequence[Adjustment] = (),
 ) -> dict[str, pl.DataFrame]:
     return score(
         registrations(grads, exports, extra),
@@ -173,6 +176,7 @@ def run(
         rules,
         as_of,
         reference_dir=reference_dir,
+        adjustments=adjustments,
     )
 
 
@@ -587,7 +591,9 @@ def test_blank_cells_keep_the_scoreboard_provisional_but_blank_dates_do_not() ->
 
 
 # --- D10 ranking ----------------------------------------------------------------------------------
-def _ranking_case(specialty_tie: bool) -> dict[str, pl.DataFrame]:
+def _ranking_case(
+    specialty_tie: bool, adjustments: Sequence[Adjustment] = ()
+) -> dict[str, pl.DataFrame]:
     grads = [
         *baseline(),
         *people(9, "renji", "r"),  # 10 bachelors: I3 = 35 + 2 + 1 = 38
@@ -614,7 +620,7 @@ def _ranking_case(specialty_tie: bool) -> dict[str, pl.DataFrame]:
         "smhc": "3",
     }
     subs = submissions({u: {"i1_review_score": dec(v)} for u, v in i1.items()})
-    return run(grads, subs=subs)
+    return run(grads, subs=subs, adjustments=adjustments)
 
 
 def test_ranking_tie_breaks_competition_ranks_and_tie_at_cutoff() -> None:
@@ -652,6 +658,97 @@ def test_ties_inside_the_quota_leave_the_scoreboard_final() -> None:
     assert (rows["ipmch"]["rank_in_group"], rows["ipmch"]["is_advanced"]) == (4, False)
     assert not any(r["tie_at_cutoff"] for r in rows.values())
     assert {r["status"] for r in rows.values()} == {"final"}
+
+
+# --- D12 committee adjustments -------------------------------------------------------------------
+def points_adjustment(unit: str, indicator: str, value: str) -> Adjustment:
+    return Adjustment(unit, 2021, indicator, dec(value), None)
+
+
+def decision(unit: str, advanced: bool, year: int = 2021) -> Adjustment:
+    return Adjustment(unit, year, "ADVANCED", None, advanced)
+
+
+def test_an_indicator_adjustment_counts_before_ranking() -> None:
+    res = _ranking_case(True, [points_adjustment("ipmch", "I1", "5")])
+    row = (
+        res["indicator_scores"]
+        .filter((pl.col("unit_code") == "ipmch") & (pl.col("indicator") == "I1"))
+        .row(0, named=True)
+    )
+    assert (row["computed_points"], row["points"], row["adjusted"]) == (dec("4.00"), 5, True)
+    assert res["indicator_scores"].get_column("adjusted").sum() == 1
+    rows = board(res)
+    assert rows["ipmch"]["total_points"] == 130
+    assert {u: rows[u]["rank_in_group"] for u in ("scmc", "childrens", "ipmch", "chest")} == {
+        "scmc": 1,
+        "childrens": 1,
+        "ipmch": 1,
+        "chest": 4,
+    }
+    assert not any(r["tie_at_cutoff"] for r in rows.values())
+    assert {r["status"] for r in rows.values()} == {"final"}
+
+
+def test_an_adjusted_i3_is_the_first_tie_breaker() -> None:
+    res = _ranking_case(
+        True, [points_adjustment("ruijin", "I3", "37"), points_adjustment("ruijin", "I1", "3")]
+    )
+    rows = board(res)
+    # ruijin now 130 with I3 37 (as xinhua and first): the exact 15 Dec rate decides (1/1)
+    assert (rows["ruijin"]["total_points"], rows["ruijin"]["rank_in_group"]) == (130, 2)
+    assert (rows["xinhua"]["rank_in_group"], rows["first"]["rank_in_group"]) == (2, 4)
+
+
+def test_the_committee_decides_a_tie_at_the_cutoff() -> None:
+    rows = board(_ranking_case(True, [decision("chest", True), decision("ipmch", False)]))
+    assert (rows["chest"]["is_advanced"], rows["ipmch"]["is_advanced"]) == (True, False)
+    assert rows["chest"]["tie_at_cutoff"] and rows["ipmch"]["tie_at_cutoff"]
+    assert rows["chest"]["is_decided_by_committee"] and rows["ipmch"]["is_decided_by_committee"]
+    specialty = [r for r in rows.values() if r["unit_group"] == "specialty"]
+    assert sum(r["is_advanced"] for r in specialty) == 3
+    assert {r["status"] for r in rows.values()} == {"final"}
+
+
+def test_a_half_decided_tie_keeps_the_scoreboard_provisional() -> None:
+    rows = board(_ranking_case(True, [decision("chest", True)]))
+    assert (rows["chest"]["is_advanced"], rows["ipmch"]["is_advanced"]) == (True, False)
+    assert {r["status"] for r in rows.values()} == {"provisional"}
+
+
+def test_decisions_for_untied_units_or_other_years_change_nothing() -> None:
+    plain = board(_ranking_case(False))
+    rows = board(_ranking_case(False, [decision("smhc", True), decision("chest", False, 2020)]))
+    assert rows["smhc"]["is_advanced"] is False and rows["smhc"]["is_decided_by_committee"]
+    assert rows["chest"]["is_advanced"] is True and not rows["chest"]["is_decided_by_committee"]
+    strip = [{k: v for k, v in r.items() if k != "is_decided_by_committee"} for r in rows.values()]
+    assert strip == [
+        {k: v for k, v in r.items() if k != "is_decided_by_committee"} for r in plain.values()
+    ]
+
+
+def test_adjustments_are_read_from_csv_and_xlsx_files(tmp_path: Path) -> None:
+    import openpyxl
+
+    folder = tmp_path / "adjustments"
+    folder.mkdir()
+    header = "单位,年度,指标,调整后分值,理由,审批人,日期\n"
+    (folder / "a.csv").write_text(
+        header + "瑞金,2021,i4,18.5,复核,学指委主任,2021-12-20\n"
+        "上海市胸科医院,2021,先进单位,是,并列,学指委,2021-12-20\n",
+        encoding="utf-8-sig",
+    )
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位", "年度", "指标", "调整后分值", "理由", "审批人", "日期"])
+    ws.append(["国妇婴", 2021, "先进单位", "否", "并列", "学指委", dt.datetime(2021, 12, 20)])
+    wb.save(folder / "b.xlsx")
+    (folder / "~$b.xlsx").write_bytes(b"lock")
+    assert read_adjustments(folder) == [
+        Adjustment("ruijin", 2021, "I4", dec("18.50"), None),
+        Adjustment("chest", 2021, "ADVANCED", None, True),
+        Adjustment("ipmch", 2021, "ADVANCED", None, False),
+    ]
 
 
 # --- scale ----------------------------------------------------------------------------------------

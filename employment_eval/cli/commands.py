@@ -11,17 +11,22 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from employment_eval import failures, fsmodes, locks, prefect_env, preflight
+from employment_eval import failures, fsmodes, locks, nochange, prefect_env, preflight
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import quiet_prefect_console, say
 from employment_eval.options import RunOptions
-from employment_eval.rules import RulesSource
+from employment_eval.rules import Rules, RulesSource
 
 WARNINGS_SHOWN = 50
 
 
 def resolve(args: argparse.Namespace) -> RunOptions:
-    """The run's options, checked: paths, the rules folder and the year's rules."""
+    """The run's options, checked: the rules folder and the year's rules."""
+    return resolve_with_rules(args)[0]
+
+
+def resolve_with_rules(args: argparse.Namespace) -> tuple[RunOptions, list[Rules]]:
+    """The run's options and every year's rules, checked (the run's year must have a file)."""
     rules = getattr(args, "rules", None)
     if rules and not Path(rules).expanduser().is_dir():
         raise failures.UsageError(
@@ -37,11 +42,11 @@ def resolve(args: argparse.Namespace) -> RunOptions:
         allow_older=getattr(args, "allow_older", False),
         wait_seconds=getattr(args, "wait", 0.0),
         keep_followup=getattr(args, "keep_followup", 14),
+        force=getattr(args, "force", False),
     )
     source: RulesSource = opts.rules_source
     source.load(opts.year)  # a missing or broken rules file is reported before anything runs
-    source.load_all()
-    return opts
+    return opts, source.load_all()
 
 
 @contextlib.contextmanager
@@ -68,6 +73,19 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
         say(f"……另有 {len(lines) - WARNINGS_SHOWN} 条，全文见 {failures.warnings_file(report_dir)}")
 
 
+def show_morning_outputs(opts: RunOptions) -> None:
+    """Where the night's morning report and the units' follow-up lists are."""
+    from employment_eval import followup
+    from employment_eval.morning import report_paths
+
+    html, xlsx = report_paths(opts.marts_path.parent, opts.year, opts.as_of)
+    if html.exists():
+        print(f"\n晨报：{html}\n      {xlsx}")
+    folder = followup.night_dir(opts.work_dir, opts.as_of)
+    if folder.is_dir():
+        print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
+
+
 # --- run -------------------------------------------------------------------------------------
 
 
@@ -79,26 +97,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
     from employment_eval.summary import scoreboard_text
 
-    opts = resolve(args)
+    opts, rules = resolve_with_rules(args)
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
     with run_context(opts):
-        from flows.nightly_refresh import check_as_of, nightly_refresh
+        nochange.refuse_older(opts)
+        last = None if opts.force else nochange.unchanged_since(opts, rules)
+        if last is not None:  # decided before Prefect or Great Expectations is imported
+            print(nochange.nothing_new_message(last))
+            return 0
+        from flows.nightly_refresh import nightly_refresh
 
-        check_as_of(opts)
         quiet_prefect_console()
-        nightly_refresh(
-            str(opts.raw_dir),
-            str(opts.marts_path),
-            str(opts.work_path),
-            opts.year,
-            opts.as_of,
-            rules_dir=str(opts.rules_dir),
-            allow_older=opts.allow_older,
-            wait_seconds=opts.wait_seconds,
-            run_id=opts.run_id,
-        )
+        with prefect_env.one_off_run():
+            nightly_refresh(
+                str(opts.raw_dir),
+                str(opts.marts_path),
+                str(opts.work_path),
+                opts.year,
+                opts.as_of,
+                rules_dir=str(opts.rules_dir),
+                allow_older=opts.allow_older,
+                wait_seconds=opts.wait_seconds,
+                run_id=opts.run_id,
+                keep_followup=opts.keep_followup,
+                force=opts.force,
+            )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))
+    show_morning_outputs(opts)
     return 0
 
 
@@ -122,25 +148,26 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
     with run_context(opts):
-        from flows.nightly_refresh import check_as_of
         from flows.year_end import year_end_scoreboard
 
-        check_as_of(opts)
+        nochange.refuse_older(opts)
         quiet_prefect_console()
-        paths = year_end_scoreboard(
-            str(opts.raw_dir),
-            str(opts.marts_path),
-            str(opts.work_path),
-            opts.year,
-            opts.as_of,
-            str(out),
-            rules_dir=str(opts.rules_dir),
-            allow_older=opts.allow_older,
-            wait_seconds=opts.wait_seconds,
-            run_id=opts.run_id,
-        )
+        with prefect_env.one_off_run():
+            paths = year_end_scoreboard(
+                str(opts.raw_dir),
+                str(opts.marts_path),
+                str(opts.work_path),
+                opts.year,
+                opts.as_of,
+                str(out),
+                rules_dir=str(opts.rules_dir),
+                allow_older=opts.allow_older,
+                wait_seconds=opts.wait_seconds,
+                run_id=opts.run_id,
+            )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))
+    show_morning_outputs(opts)
     print("\n年终文件已写入：")
     for path in paths:
         print(f"  {path}")
@@ -179,10 +206,17 @@ def add_generate(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="写入合成数据的原始数据文件夹（须不存在或为空）。默认：%(default)s",
     )
-    p.add_argument(
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
         "--year", type=cli_parser.parse_year, default=2021, metavar="YEAR",
         help="毕业年度。默认：%(default)s",
     )  # fmt: skip
+    which.add_argument(
+        "--years",
+        metavar="FROM-TO",
+        help="多个年度的历史数据（如 2020-2022），每年一季、各用其规则文件；没有自带规则的年度"
+        "另写规则文件到输出文件夹旁的 rules/。默认：只生成 --year 一个年度",
+    )
     p.add_argument(
         "--seed", type=int, default=2021, metavar="N",
         help="随机种子：同样的参数生成完全相同的文件。默认：%(default)s",
@@ -220,13 +254,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
     preflight.check_writable_folder(out, "输出文件夹")
     summary = generate(
-        out, year=args.year, seed=args.seed, scale=args.scale, exports=args.exports, fmt=args.format
+        out,
+        year=args.year,
+        seed=args.seed,
+        scale=args.scale,
+        exports=args.exports,
+        fmt=args.format,
+        years=args.years,
     )
-    files = sum(len(v) for v in summary["files"].values())
+    inputs = sum(len(v) for k, v in summary["files"].items() if k != "rules")
+    years = "、".join(str(y) for y in summary["years"])
     print(
-        f"已生成合成数据：{out}（{files} 个文件，{summary['total_graduates']:,} 名毕业生，"
-        f"{len(summary['export_dates'])} 次导出）"
+        f"已生成合成数据：{out}（{years} 年度，{inputs} 个文件，"
+        f"{summary['total_graduates']:,} 名毕业生，{len(summary['export_dates'])} 次导出）"
     )
+    for rules in summary["files"].get("rules", []):
+        print(f"  规则文件：{out.parent / rules}")
     return 0
 
 

@@ -151,34 +151,62 @@ def roster_problems(
     con: duckdb.DuckDBPyConnection, latest: CurrentFile | None, skips: Skips = Skips()
 ) -> list[Problem]:
     """Each student of the special-group roster is in the cohort of the latest export.
-    Not judged while an export could not be read (which export is the latest is unknown)."""
+    Not judged while an export could not be read (which export is the latest is unknown).
+    With several cohorts in the folder (several years), a student is looked up in the latest
+    export that holds the student's cohort."""
     if latest is None or "registrations" in skips:
-        return []
-    if latest.source_file in skips.bad_student_ids:
         return []
     rows = con.execute(
         """
-        select s.source_file, s.source_row, s.student_id, s.cohort_year
+        with cohort_exports as (
+            select distinct cohort_year, file_sha256, source_file, cur_as_of
+            from ingest_cur_registrations
+            where included and cohort_year is not null
+        ),
+        latest as (
+            select * from cohort_exports
+            qualify row_number() over (
+                partition by cohort_year order by cur_as_of desc, source_file desc) = 1
+        )
+        select s.source_file, s.source_row, s.student_id, s.cohort_year,
+               l.source_file, l.cur_as_of
         from ingest_cur_special_groups s
+        left join latest l on l.cohort_year = s.cohort_year
         where s.student_id is not null and s.cohort_year is not null
-          and not exists (
+          and (l.file_sha256 is null or not exists (
             select 1 from ingest_cur_registrations r
-            where r.file_sha256 = ? and r.student_id = s.student_id
-              and r.cohort_year = s.cohort_year)
+            where r.file_sha256 = l.file_sha256 and r.student_id = s.student_id
+              and r.cohort_year = s.cohort_year))
         order by 1, 2
-        """,
-        [latest.sha256],
+        """
     ).fetchall()
-    day = latest.as_of_date.isoformat() if latest.as_of_date else ""
-    return [
+    problems = [
         Problem(
             file,
             row,
             "学号",
-            f"学号「{sid}」不在最新导出 {latest.source_file}（{day}）的 {year} 届毕业生中",
+            f"学号「{sid}」不在最新导出 {export}（{day or ''}）的 {year} 届毕业生中",
         )
-        for file, row, sid, year in rows
+        for file, row, sid, year, export, day in rows
+        if export is not None and export not in skips.bad_student_ids
     ]
+    # A cohort that no included export holds yet (a later year's roster while an earlier
+    # night is replayed): its students cannot be judged yet; said once per file and year.
+    waiting: dict[tuple[str, int], int] = {}
+    for file, _row, _sid, year, export, _day in rows:
+        if export is None:
+            waiting[(file, year)] = waiting.get((file, year), 0) + 1
+    problems += [
+        Problem(
+            file,
+            None,
+            "毕业年份",
+            f"{year} 届尚无计入本次运行的导出，名单中该届 {n} 名学生暂未核对",
+            "warning",
+        )
+        for (file, year), n in sorted(waiting.items())
+    ]
+    return problems
 
 
 def completion_rows(con: duckdb.DuckDBPyConnection, latest: CurrentFile | None) -> int:

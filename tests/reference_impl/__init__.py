@@ -2,8 +2,10 @@
 
 It reads RULES.md directly (not the SQL models) and does every computation in Python
 integers, `fractions.Fraction` and `decimal.Decimal`, so that the SQL marts can be
-cross-checked against it cell by cell."""
+cross-checked against it cell by cell. The committee's adjustments are read straight from
+the raw files (adjustments.py), not from ingestion's tables."""
 
+from .adjustments import Adjustment, read_adjustments
 from .scoring import (
     DEGREES,
     SPECIAL_GROUPS,
@@ -22,6 +24,7 @@ from .scoring import (
 __all__ = [
     "DEGREES",
     "SPECIAL_GROUPS",
+    "Adjustment",
     "ReferenceData",
     "Snapshot",
     "competition_ranks",
@@ -29,6 +32,7 @@ __all__ = [
     "load_reference",
     "meets_target",
     "pick_snapshot",
+    "read_adjustments",
     "required_employed",
     "rounded_steps",
     "score",

@@ -237,8 +237,15 @@ def score(
     rules: Rules,
     as_of: dt.date,
     reference_dir: Path | str = DEFAULT_REFERENCE_DIR,
+    adjustments: Sequence[Any] = (),
 ) -> dict[str, pl.DataFrame]:
     """Score one evaluation year (rules.year) as on `as_of`.
+
+    `adjustments`: the committee's decisions (objects with unit_code, year, indicator —
+    I1…I9 or ADVANCED —, points and advanced, e.g. adjustments.read_adjustments). D12: an
+    indicator adjustment replaces the computed points before ranking; a 先进单位 decision
+    settles the advanced flag of a unit tied at the cutoff (and only of such a unit; D12 makes
+    any other an input error, which is the pipeline's business, not scoring's).
 
     Returns DataFrames: indicator_scores, scoreboard, milestone_rates, special_group_rates,
     guided_employment, nodes. Points are Decimal(18, 2) columns."""
@@ -461,13 +468,27 @@ def score(
             "I9": i9[unit],
         }
 
+    # Committee adjustments (D12) --------------------------------------------------------------
+    adjusted_points: dict[tuple[str, str], Decimal] = {}
+    decisions: dict[str, bool] = {}
+    for a in adjustments:
+        if a.year != year:
+            continue
+        if a.indicator == "ADVANCED":
+            decisions[a.unit_code] = bool(a.advanced)
+        else:
+            adjusted_points[(a.unit_code, a.indicator)] = _dec(Decimal(a.points))
+
     indicator_rows: list[Row] = []
     totals: dict[str, Decimal] = {}
+    final_points: dict[str, dict[str, Decimal]] = {}
     for unit in units:
-        totals[unit] = sum((computed[unit][i][0] for i in INDICATORS), _dec(0))
+        final_points[unit] = {}
         for ind in INDICATORS:
             category, base, _name = rules.indicators[ind]
             pts, review = computed[unit][ind]
+            adjusted = (unit, ind) in adjusted_points
+            final_points[unit][ind] = adjusted_points.get((unit, ind), pts)
             indicator_rows.append(
                 {
                     "year": year,
@@ -476,11 +497,12 @@ def score(
                     "category": category,
                     "base_points": base,
                     "computed_points": pts,
-                    "points": pts,
-                    "adjusted": False,
+                    "points": final_points[unit][ind],
+                    "adjusted": adjusted,
                     "needs_review": review,
                 }
             )
+        totals[unit] = sum(final_points[unit].values(), _dec(0))
 
     # Ranking and status (D10, D11) -------------------------------------------------------------
     def overall_rate(unit: str) -> Fraction:
@@ -488,16 +510,20 @@ def score(
         return Fraction(final_employed[unit], size[unit]) if size[unit] else Fraction(0)
 
     board: list[Row] = []
-    any_tie = False
+    undecided_tie = False
     for group in dict.fromkeys(g for _, g in ref.units):
         members = [u for u, g in ref.units if g == group]
         quota = rules.quotas[group]
-        ranks = competition_ranks({u: (totals[u], i3_points[u], overall_rate(u)) for u in members})
+        ranks = competition_ranks(
+            {u: (totals[u], final_points[u]["I3"], overall_rate(u)) for u in members}
+        )
         for unit in members:
             rank, tied = ranks[unit]
             last_place = rank + tied - 1
             tie = rank <= quota < last_place
-            any_tie = any_tie or tie
+            decision = decisions.get(unit)
+            undecided_tie = undecided_tie or (tie and decision is None)
+            advanced = decision if tie and decision is not None else last_place <= quota
             board.append(
                 {
                     "year": year,
@@ -506,13 +532,14 @@ def score(
                     "total_points": totals[unit],
                     "rank_in_group": rank,
                     "quota": quota,
-                    "is_advanced": last_place <= quota,
+                    "is_advanced": advanced,
                     "tie_at_cutoff": tie,
+                    "is_decided_by_committee": decision is not None,
                 }
             )
     complete = all(all(subs[u][c] is not None for c in SUBMISSION_SCORED) for u in units)
     nodes_final = all(not s.provisional and not s.reconstructed for _, s in nodes)
-    status = "final" if complete and nodes_final and not any_tie else "provisional"
+    status = "final" if complete and nodes_final and not undecided_tie else "provisional"
     for row in board:
         row["status"] = status
 
@@ -554,6 +581,7 @@ def score(
                 "quota": pl.Int64,
                 "is_advanced": pl.Boolean,
                 "tie_at_cutoff": pl.Boolean,
+                "is_decided_by_committee": pl.Boolean,
                 "status": pl.String,
             },
         ),
