@@ -1,5 +1,6 @@
 """The analysts' data dictionary, generated from the models' own documentation (the header
-comment and each output column's comment in sql/marts/*.sql).
+comment and each output column's comment in sql/marts/*.sql), and the map of which model
+computes each indicator (one intermediate model per indicator or family, `INDICATOR_MODELS`).
 
     python -m employment_eval.datadict > docs/DATA_DICTIONARY.md
 """
@@ -24,9 +25,36 @@ DECIMAL(18,2); counts are integers (persons); dates are DATE; `year` is the eval
 """
 
 
+# Which intermediate model computes each indicator's points (marts.indicator_scores is their
+# union, through intermediate.int_indicator_points, plus the committee's adjustments).
+INDICATOR_MODELS: dict[str, str] = {
+    "I1": "int_points_ledger",
+    "I2": "int_points_ledger",
+    "I3": "int_points_i3_milestones",
+    "I4": "int_points_ledger",
+    "I5": "int_points_ledger",
+    "I6": "int_points_i6_special_groups",
+    "I7": "int_points_ledger",
+    "I8": "int_points_ledger",
+    "I9": "int_points_i9_guided",
+}
+
+SCORING_HEADER = """
+## How each indicator is computed
+
+Each indicator's points come from one SQL model, found by its name under
+`sql/intermediate/` (working database only: they are not published). The `detail` sentence
+of `marts.indicator_scores` (and of the what-if comparison) is written by the same model.
+
+| indicators | model | what it does |
+|---|---|---|
+"""
+
+
 def render(sql_dir=SQL_DIR) -> str:
     parts = [HEADER]
-    for model in runner.discover(sql_dir):
+    models = runner.discover(sql_dir)
+    for model in models:
         if model.schema != "marts":
             continue
         parts.append(f"\n## `marts.{model.name}`\n")
@@ -36,6 +64,14 @@ def render(sql_dir=SQL_DIR) -> str:
         parts.append("\n| column | meaning |\n|---|---|\n")
         for column, doc in model.column_docs.items():
             parts.append(f"| `{column}` | {doc.replace('|', '/')} |\n")
+    parts.append(SCORING_HEADER)
+    described = {m.name: " ".join(m.description.split()) for m in models}
+    by_model: dict[str, list[str]] = {}
+    for indicator, name in INDICATOR_MODELS.items():
+        by_model.setdefault(name, []).append(indicator)
+    for name, indicators in by_model.items():
+        text = described[name].replace("|", "/")
+        parts.append(f"| {', '.join(indicators)} | `intermediate.{name}` | {text} |\n")
     return "".join(parts)
 
 

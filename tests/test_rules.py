@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from employment_eval.paths import RULES_DIR
-from employment_eval.rules import RulesError, load_rules
+from employment_eval.rules import KeyLines, RulesError, load_rules, load_rules_file
 
 
 def test_2021_rules_read_as_in_rules_md() -> None:
@@ -79,3 +79,92 @@ def test_bad_rules_are_errors_naming_the_file(tmp_path, old, new, message) -> No
 def test_decimal_targets_are_exact(tmp_path) -> None:
     directory = _copy_rules(tmp_path, "bachelor = 94,", 'bachelor = "94.5",')
     assert load_rules(2021, directory).milestones[2].target_bp["bachelor"] == 9450
+
+
+# --- every problem at once, each with its key and line ------------------------------------------
+
+
+def _line_of(text: str, fragment: str) -> int:
+    """1-based line of the only line holding `fragment`."""
+    hits = [i for i, line in enumerate(text.splitlines(), start=1) if fragment in line]
+    assert len(hits) == 1, (fragment, hits)
+    return hits[0]
+
+
+def test_a_broken_file_reports_every_problem_with_its_line(tmp_path) -> None:
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    edits = {
+        # (old, new): (key reported, words of the message)
+        ("doctor = 95 }", 'doctor = "nine" }'): ("milestones[1].targets.doctor", "不是数字"),
+        ("bachelor = 94,", "bachelor = 94.5,"): ("milestones[2].targets.bachelor", "浮点"),
+        ('deduction_rounding = "floor"', 'deduction_rounding = "round"'): (
+            "knobs.deduction_rounding",
+            "floor、ceil、exact",
+        ),
+        ("general = 4", "genral = 4"): ("quotas.genral", "未知的设置项"),
+        ("i5_meeting_month = 10", "i5_meeting_month = 13"): ("dates.i5_meeting_month", "1–12"),
+        ("guided_snapshot = 2021-12-01", "guided_snapshot = 2020-12-01"): (
+            "dates.guided_snapshot",
+            "不在评估年度",
+        ),
+        ("require_verification = true", 'require_verification = "yes"'): (
+            "knobs.require_verification",
+            "true 或 false",
+        ),
+    }
+    for (old, new), _ in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "2021.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(2021, tmp_path)
+    error = info.value
+    problems = {p.key: p for p in error.problems}
+    # the quota left out by the misspelling is reported too, at the [quotas] header
+    assert set(problems) == {key for key, _ in edits.values()} | {"quotas.general"}
+    for (_, new), (key, words) in edits.items():
+        assert problems[key].line == _line_of(text, new)
+        assert words in problems[key].message
+        assert f"第 {problems[key].line} 行 {key}" in str(error)  # the message lists them all
+    assert problems["quotas.general"].line == _line_of(text, "[quotas]")
+    assert str(path) in str(error)
+
+
+def test_a_syntax_error_names_its_line(tmp_path) -> None:
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    text = text.replace("school = 2", "school = = 2")
+    (tmp_path / "2021.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(2021, tmp_path)
+    (problem,) = info.value.problems
+    assert problem.line == _line_of(text, "school = = 2")
+    assert "语法" in str(info.value)
+
+
+def test_key_lines_follow_tables_arrays_and_inline_tables() -> None:
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    where = KeyLines(text)
+    assert where.line_of("year") == _line_of(text, "year = 2021")
+    assert where.line_of("knobs.partial_credit") == _line_of(text, "partial_credit =")
+    assert where.line_of("indicators.I7.base_points") == _line_of(text, "I7 = {")
+    third_node = [i for i, line in enumerate(text.splitlines(), 1) if "targets = {" in line][2]
+    assert where.line_of("milestones[2].targets.master") == third_node
+    # a key that is not written: the line of the table that should hold it
+    assert where.line_of("i9.not_written") == _line_of(text, "[i9]")
+    assert where.line_of("nowhere.at_all") is None
+
+
+def test_a_draft_says_its_own_year_and_may_be_checked_against_another(tmp_path) -> None:
+    draft = tmp_path / "草案.toml"
+    shutil.copy(RULES_DIR / "2021.toml", draft)
+    assert load_rules_file(draft).year == 2021
+    with pytest.raises(RulesError, match="与所要求的年度 2022 不符"):
+        load_rules_file(draft, 2022)
+
+
+def test_knob_changes_are_still_checked() -> None:
+    with pytest.raises(RulesError, match="deduction_rounding"):
+        load_rules(2021).with_knobs(deduction_rounding="round")
+    with pytest.raises(RulesError, match="未知的设置项"):
+        load_rules(2021).with_knobs(rounding="floor")

@@ -549,3 +549,35 @@ def test_d12_decisions_exceeding_the_quota_are_an_input_error() -> None:
     problems = decision_problems(_tied_specialty({"chest": True, "ipmch": True}))
     assert [p.row for p in problems] == [2, 3]
     assert all("超出名额" in p.reason for p in problems)
+
+
+# --- one model per indicator -------------------------------------------------------------------
+
+
+def test_each_indicator_comes_from_the_model_named_for_it() -> None:
+    from employment_eval.datadict import INDICATOR_MODELS
+
+    s = season(cohort("ruijin", "doctor", 50, 47))
+    s.roster = [("ruijin-doctor-0048", "economic_hardship")]
+    con = build_scenario(s)
+    models = sorted(set(INDICATOR_MODELS.values()))
+    for model in models:
+        counts = dict(
+            con.execute(
+                f"select indicator, count(*) from intermediate.{model} group by 1"
+            ).fetchall()
+        )
+        assert counts == {code: 15 for code, m in INDICATOR_MODELS.items() if m == model}, model
+    union = " union all ".join(f"select * from intermediate.{m}" for m in models)
+    whole = "select * from intermediate.int_indicator_points"
+    for a, b in ((union, whole), (whole, union)):
+        extra = con.execute(
+            f"select count(*) from (select * from ({a}) except all select * from ({b}))"
+        )
+        assert extra.fetchone()[0] == 0
+    rows = con.execute(
+        "select s.computed_points, p.computed_points, s.detail, p.detail "
+        "from marts.indicator_scores s join intermediate.int_points_i3_milestones p "
+        "using (year, unit_code, indicator) where unit_code = 'ruijin'"
+    ).fetchall()
+    assert len(rows) == 1 and rows[0][0] == rows[0][1] and rows[0][2] == rows[0][3]
