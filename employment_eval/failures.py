@@ -72,6 +72,18 @@ def recall_warnings(run_id: str) -> list[str]:
     return _WARNINGS.get(run_id, [])
 
 
+_AFTER_PUBLISH: dict[str, list[str]] = {}
+
+
+def keep_after_publish(run_id: str, missing: list[str]) -> None:
+    """What a published run could not write afterwards (morning report, follow-up lists)."""
+    _AFTER_PUBLISH[run_id] = list(missing)
+
+
+def recall_after_publish(run_id: str) -> list[str]:
+    return _AFTER_PUBLISH.get(run_id, [])
+
+
 @contextlib.contextmanager
 def unwrapped() -> Iterator[None]:
     """Re-raise a `RunFailed` as the failure it summarises (for callers in this process: the

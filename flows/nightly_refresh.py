@@ -24,16 +24,25 @@ from employment_eval import (
     audit,
     build,
     failures,
+    followup,
     fsmodes,
     locks,
+    morning,
+    nochange,
     preflight,
     publish,
     quality,
     warehouse,
+    years,
 )
 from employment_eval.faults import pause_point
 from employment_eval.ingest.api import IngestResult, ingest
-from employment_eval.options import DEFAULT_WAIT_SECONDS, RunOptions, now_in_shanghai
+from employment_eval.options import (
+    DEFAULT_KEEP_FOLLOWUP,
+    DEFAULT_WAIT_SECONDS,
+    RunOptions,
+    now_in_shanghai,
+)
 from employment_eval.problems import raise_if_errors
 from employment_eval.rules import Rules
 from employment_eval.version import code_version
@@ -61,6 +70,7 @@ def ingest_inputs(
             progress=logger.info,
             rules=rules,
         )
+        raise_if_errors(years.missing_rules_problems(con, opts.rules_source))  # every year's rules
         warehouse.log_run_files(con, opts.run_id)
         this_year = next(r for r in rules if r.year == opts.year)
         warehouse.record_run_facts(
@@ -125,17 +135,53 @@ def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path,
 
 
 @task(name="publish", **TASK)
-def publish_marts(con: duckdb.DuckDBPyConnection, candidate: Path, opts: RunOptions) -> str:
-    """Rename the audited candidate over the marts (atomic) and record its sha256."""
+def publish_marts(
+    con: duckdb.DuckDBPyConnection, candidate: Path, opts: RunOptions, rules: list[Rules]
+) -> str:
+    """Rename the audited candidate over the marts (atomic) and record its sha256 and what
+    it depends on (so that a night with nothing new does nothing)."""
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         digest = publish.sha256_file(candidate)
         size = candidate.stat().st_size
         publish.publish(candidate, opts.marts_path)
         pause_point("published")
         warehouse.log_run_output(con, opts.run_id, "marts", opts.marts_path, digest, size)
+        warehouse.log_run_fingerprint(con, opts.run_id, nochange.fingerprint(opts, rules, con))
         quality.mark_validated(con)  # these exports need not be validated again
     get_run_logger().info("已发布：%s（sha256 %s）", opts.marts_path, digest[:12])
     return digest
+
+
+@task(name="morning_report", **TASK)
+def morning_report(
+    con: duckdb.DuckDBPyConnection,
+    inputs: IngestResult,
+    quality_warnings: list[str],
+    opts: RunOptions,
+) -> list[str]:
+    """The night's morning report beside the published marts (read from them: no personal
+    data; warnings as counts only) and its artifact. Returns the files' paths."""
+    logger = get_run_logger()
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        notes = morning.notes_from_run(inputs.problems, quality_warnings)
+        paths = morning.publish_report(opts.marts_path, opts.year, opts.as_of, notes, logger.info)
+        for path in paths:
+            digest = publish.sha256_file(path)
+            size = path.stat().st_size
+            warehouse.log_run_output(con, opts.run_id, "morning_report", path, digest, size)
+    logger.info("晨报：%s", "，".join(str(p) for p in paths) or "无")
+    return [str(p) for p in paths]
+
+
+@task(name="followup_lists", **TASK)
+def followup_lists(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> str:
+    """Each unit's follow-up list (personal data) in the working folder; returns the folder."""
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        folder = followup.write_followup_lists(
+            con, opts.work_dir, opts.year, opts.as_of, opts.run_id, opts.keep_followup
+        )
+    get_run_logger().info("各单位跟进名单（含个人信息，仅限本机）：%s", folder)
+    return str(folder)
 
 
 @task(name="artifacts", **TASK)
@@ -153,19 +199,8 @@ def attach_artifacts(inputs: IngestResult, quality_warnings: list[str], opts: Ru
         f"{file}：输入警告 {n} 条（全文在工作文件夹的运行报告中）"
         for file, n in sorted(Counter(p.file for p in inputs.problems).items())
     ] + quality_warnings
-    artifacts.attach(opts.marts_path, opts.year, lines, warnings)
-
-
-def check_as_of(opts: RunOptions) -> None:
-    """A run never replaces the published marts with an older night unless asked."""
-    published = publish.published_as_of(opts.marts_path)
-    if published is not None and opts.as_of < published and not opts.allow_older:
-        raise failures.RunFailed(
-            f"已发布的数据评估日期为 {published}，晚于本次的 {opts.as_of}；"
-            "为免用较旧的结果覆盖较新的结果，本次未运行。"
-            "如确需重放较早的日期并发布，请加 --allow-older。",
-            opts.run_id,
-        )
+    with failures.guarded(opts.run_id, audit.report_dir(opts)):
+        artifacts.attach(opts.marts_path, opts.year, lines, warnings)
 
 
 def load_rules(opts: RunOptions) -> list[Rules]:
@@ -186,8 +221,12 @@ def nightly_refresh(
     allow_older: bool = False,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     run_id: str | None = None,
+    keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
+    force: bool = False,
 ) -> str:
-    """Refresh the marts from the files now under raw_dir; returns the run id."""
+    """Refresh the marts from the files now under raw_dir; returns the run id. When nothing
+    changed since the last publish (employment_eval.nochange) it does nothing, unless
+    `force`."""
     fsmodes.private_by_default()
     opts = RunOptions.resolve(
         raw_dir,
@@ -199,6 +238,8 @@ def nightly_refresh(
         allow_older=allow_older,
         wait_seconds=wait_seconds,
         run_id=run_id,
+        keep_followup=keep_followup,
+        force=force,
     )
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
     rules = load_rules(opts)
@@ -208,7 +249,11 @@ def nightly_refresh(
         locks.hold(opts.work_path, opts.wait_seconds, logger.info),
         locks.hold(opts.marts_path, opts.wait_seconds, logger.info),
     ):
-        check_as_of(opts)
+        nochange.refuse_older(opts)
+        last = None if opts.force else nochange.unchanged_since(opts, rules)
+        if last is not None:
+            logger.info(nochange.nothing_new_message(last))
+            return last.run_id
         run(opts, rules)
     return opts.run_id
 
@@ -239,12 +284,37 @@ def run(opts: RunOptions, rules: list[Rules]) -> None:
             pause_point("built")
             candidate, quality_warnings = audit_marts(con, opts)
             pause_point("audited")
-            publish_marts(con, candidate, opts)
-            attach_artifacts(inputs, quality_warnings, opts)
+            publish_marts(con, candidate, opts, rules)
         except BaseException as exc:
             detail = failures.recall(opts.run_id) or exc  # the working DB is private
             warehouse.log_run_end(con, opts.run_id, "failed", str(detail))
             raise
-        warehouse.log_run_end(con, opts.run_id, "published")
+        # The marts are published: what follows serves the morning. A failure there is
+        # reported (task failed in Prefect, a warning, the run log) but unpublishes nothing.
+        missing = after_publish(con, inputs, quality_warnings, opts)
+        warehouse.log_run_end(con, opts.run_id, "published", "；".join(missing))
     finally:
         con.close()
+
+
+def after_publish(
+    con: duckdb.DuckDBPyConnection,
+    inputs: IngestResult,
+    quality_warnings: list[str],
+    opts: RunOptions,
+) -> list[str]:
+    """The morning report, the follow-up lists and the artifacts; returns what failed."""
+    missing = []
+    steps = (
+        ("晨报", lambda: morning_report(con, inputs, quality_warnings, opts)),
+        ("跟进名单", lambda: followup_lists(con, opts)),
+        ("Prefect 产物", lambda: attach_artifacts(inputs, quality_warnings, opts)),
+    )
+    for name, step in steps:
+        try:
+            step()
+        except failures.RunFailed as exc:
+            missing.append(f"{name}未能生成：{exc.summary}")
+            get_run_logger().warning("数据已发布，但%s未能生成：%s", name, exc.summary)
+    failures.keep_after_publish(opts.run_id, missing)
+    return missing

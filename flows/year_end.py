@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from employment_eval import failures, fsmodes, locks, preflight
-from employment_eval.options import DEFAULT_WAIT_SECONDS, RunOptions
+from employment_eval.options import DEFAULT_KEEP_FOLLOWUP, DEFAULT_WAIT_SECONDS, RunOptions
 from employment_eval.yearend import read_year_end, write_files
 from flows.nightly_refresh import nightly_refresh
 
@@ -42,6 +42,7 @@ def year_end_scoreboard(
     allow_older: bool = False,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     run_id: str | None = None,
+    keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
 ) -> list[str]:
     """Refresh the marts, then write the year's scoreboard files into out_dir (default: the
     folder of the marts file). Returns the paths written."""
@@ -56,6 +57,7 @@ def year_end_scoreboard(
         allow_older=allow_older,
         wait_seconds=wait_seconds,
         run_id=run_id,
+        keep_followup=keep_followup,
     )
     out = Path(out_dir).expanduser().resolve() if out_dir else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
@@ -75,5 +77,6 @@ def year_end_scoreboard(
             allow_older=opts.allow_older,
             wait_seconds=opts.wait_seconds,
             run_id=opts.run_id,
+            keep_followup=opts.keep_followup,
         )
         return write_year_end_files(opts, out)

@@ -85,7 +85,7 @@ def place(tmp_path: Path, sample_raw: Path, baseline) -> dict[str, Path]:
 def refresh(place: dict[str, Path], as_of: dt.date) -> str:
     with failures.unwrapped():  # the failure in full, as the command line shows it
         return nightly_refresh(
-            str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of
+            str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of, force=True
         )
 
 
@@ -151,7 +151,8 @@ def test_a_run_killed_at_any_point_leaves_the_last_good_marts(place, tmp_path, p
     # the next run succeeds, removes what the killed runs left, and the log says what happened
     run_id = refresh(place, AFTER)
     left = sorted(p.name for p in place["marts"].parent.iterdir())
-    assert left == [place["marts"].name, place["marts"].name + ".lock"]
+    morning_report = [f"progress_2021_{AFTER}.html", f"progress_2021_{AFTER}.xlsx"]  # published
+    assert left == sorted([place["marts"].name, place["marts"].name + ".lock", *morning_report])
     assert latest_as_of(place["marts"]) == AFTER
     con = duckdb.connect(str(place["work"]), read_only=True)
     outcomes = con.execute("select outcome from meta.run_log order by started_at").fetchall()

@@ -59,7 +59,7 @@ def refresh(place: dict[str, Path], as_of: dt.date = AS_OF) -> str:
     with failures.unwrapped():  # the failure in full, as the command line shows it
         return nightly_refresh(
             str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, as_of,
-            allow_older=True,
+            allow_older=True, force=True,  # every refresh rebuilds
         )  # fmt: skip
 
 

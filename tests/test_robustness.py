@@ -95,7 +95,7 @@ def test_twenty_runs_killed_at_random_moments(tmp_path, raw) -> None:
     root = tmp_path / "place"
     local_raw = root / "raw"
     shutil.copytree(raw, local_raw)
-    args = _args(local_raw, root)
+    args = [*_args(local_raw, root), "--force"]  # every run rebuilds (nothing new otherwise)
     first = subprocess.run(
         [sys.executable, "-m", "employment_eval", *args], capture_output=True, text=True
     )
@@ -119,7 +119,12 @@ def test_twenty_runs_killed_at_random_moments(tmp_path, raw) -> None:
     )
     assert last.returncode == 0, last.stderr[-3000:]
     assert _marts_whole(marts)
-    assert sorted(p.name for p in marts.parent.iterdir()) == ["m.duckdb", "m.duckdb.lock"]
+    assert sorted(p.name for p in marts.parent.iterdir()) == [
+        "m.duckdb",
+        "m.duckdb.lock",
+        "progress_2021_2021-12-20.html",  # the morning report (a killed run's temp files go)
+        "progress_2021_2021-12-20.xlsx",
+    ]
     con = duckdb.connect(str(root / "work" / "w.duckdb"), read_only=True)
     outcomes = [o for (o,) in con.execute("select outcome from meta.run_log").fetchall()]
     con.close()

@@ -73,6 +73,13 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
         say(f"……另有 {len(lines) - WARNINGS_SHOWN} 条，全文见 {failures.warnings_file(report_dir)}")
 
 
+def last_morning_report(opts: RunOptions, as_of) -> str:
+    from employment_eval.morning import report_paths
+
+    html, _ = report_paths(opts.marts_path.parent, opts.year, as_of)
+    return f"最近的晨报：{html}" if html.exists() else ""
+
+
 def show_morning_outputs(opts: RunOptions) -> None:
     """Where the night's morning report and the units' follow-up lists are."""
     from employment_eval import followup
@@ -84,6 +91,8 @@ def show_morning_outputs(opts: RunOptions) -> None:
     folder = followup.night_dir(opts.work_dir, opts.as_of)
     if folder.is_dir():
         print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
+    for missing in failures.recall_after_publish(opts.run_id):
+        say(f"[警告] 数据已发布，但{missing}（详见 {folder.parent.parent / 'reports'}）")
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -103,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         nochange.refuse_older(opts)
         last = None if opts.force else nochange.unchanged_since(opts, rules)
         if last is not None:  # decided before Prefect or Great Expectations is imported
-            print(nochange.nothing_new_message(last))
+            print(nochange.nothing_new_message(last) + last_morning_report(opts, last.as_of))
             return 0
         from flows.nightly_refresh import nightly_refresh
 
@@ -164,6 +173,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
                 allow_older=opts.allow_older,
                 wait_seconds=opts.wait_seconds,
                 run_id=opts.run_id,
+                keep_followup=opts.keep_followup,
             )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))

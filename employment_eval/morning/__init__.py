@@ -1,0 +1,93 @@
+"""The morning report (in season, every night): progress_<year>_<as-of>.html and .xlsx beside
+the published marts, read from the published marts file only (no personal data), and a Prefect
+markdown artifact that links it and shows the units furthest behind their next node."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from employment_eval import fsmodes
+from employment_eval.morning.artifact import artifact_markdown
+from employment_eval.morning.data import (
+    Morning,
+    MorningReportError,
+    QualityNote,
+    notes_from_run,
+    read_morning,
+)
+from employment_eval.morning.report import write_report
+from employment_eval.morning.workbook import write_workbook
+
+__all__ = [
+    "Morning",
+    "MorningReportError",
+    "QualityNote",
+    "artifact_markdown",
+    "notes_from_run",
+    "publish_report",
+    "read_morning",
+    "report_paths",
+    "write_files",
+    "write_morning_report",
+]
+
+
+def report_paths(out_dir: Path, year: int, as_of: dt.date) -> tuple[Path, Path]:
+    """(html, xlsx) of the night: progress_<year>_<as-of>.html / .xlsx in out_dir."""
+    stem = f"progress_{year}_{as_of.isoformat()}"
+    return out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
+
+
+def write_files(m: Morning, out_dir: Path) -> list[Path]:
+    """Write the two files for `m` into out_dir; all or nothing (temporary names renamed into
+    place once both are written), readable by everyone."""
+    fsmodes.public_dir(out_dir)
+    for stale in out_dir.glob(".progress_*.writing"):  # left by a killed run (we hold the lock)
+        stale.unlink(missing_ok=True)
+    html, xlsx = report_paths(out_dir, m.year, m.as_of)
+    done: list[tuple[Path, Path]] = []
+    try:
+        for path, writer in ((html, write_report), (xlsx, write_workbook)):
+            temp = path.with_name(f".{path.name}.writing")
+            done.append((temp, path))
+            writer(m, temp)
+    except BaseException:
+        for temp, _ in done:
+            temp.unlink(missing_ok=True)
+        raise
+    for temp, path in done:
+        fsmodes.make_public(temp)
+        os.replace(temp, path)
+    return [path for _, path in done]
+
+
+def write_morning_report(
+    marts_path: Path, year: int, as_of: dt.date, notes: Iterable[QualityNote] = ()
+) -> tuple[Morning, list[Path]]:
+    """Read the published marts and write the night's report beside them."""
+    m = read_morning(marts_path, year, as_of, notes)
+    return m, write_files(m, marts_path.parent)
+
+
+def publish_report(
+    marts_path: Path,
+    year: int,
+    as_of: dt.date,
+    notes: Iterable[QualityNote] = (),
+    say: Callable[[str], object] = print,
+) -> list[Path]:
+    """The nightly step (inside a Prefect task): write the report and attach its artifact.
+    A year without data yet (a new year's rules before its first export) has no report: that
+    is said, not an error."""
+    from employment_eval.morning import artifact
+
+    try:
+        m, paths = write_morning_report(marts_path, year, as_of, notes)
+    except MorningReportError as exc:
+        say(str(exc))
+        return []
+    artifact.attach(m, paths)
+    return paths

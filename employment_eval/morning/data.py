@@ -1,0 +1,397 @@
+"""The morning report's figures, read from the published marts file (read-only) into plain
+dataclasses: the HTML and xlsx writers never open the marts themselves.
+
+In season (a node lies ahead of --as-of) the report shows `marts.progress`: each unit and
+degree against its next node. After the year's last node it shows the final position: the
+scoreboard and each unit's result at that node (`marts.milestone_rates`). The night's
+data-quality warnings arrive as counts and check names only (`QualityNote`): an input
+warning's text can quote a student number, so only its file and column are kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from employment_eval.problems import Problem
+from employment_eval.publish import open_published
+from employment_eval.yearend.data import (
+    DEGREE_ORDER,
+    GROUP_ORDER,
+    STATUS_NAMES,
+    Provenance,
+    read_provenance,
+)
+
+_FAILING = re.compile(r"——(\d+) 行不符合")
+
+
+class MorningReportError(Exception):
+    """The morning report cannot be written; the message is one Chinese paragraph."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    short_name: str
+    group: str
+    sort_order: int
+
+
+@dataclass(frozen=True)
+class DegreeProgress:
+    """One unit and degree against the next node (a row of marts.progress)."""
+
+    degree: str
+    graduates: int
+    employed: int
+    rate: Decimal
+    target: Decimal
+    required: int
+    gap: int  # max(0, ⌈t·N⌉ − E)
+    pending: int  # destination counts, not yet verified (marts.verification_backlog)
+    gap_after_pending: int  # max(0, gap − pending)
+    projected_bonus: int
+    projected_deduction: Decimal
+    employed_change_previous: int | None
+    rate_change_previous: Decimal | None
+    employed_change_week: int | None
+    rate_change_week: Decimal | None
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    unit: Unit
+    behind_rank: int  # 1 = furthest behind in its group
+    gap: int
+    pending: int
+    projected_points: Decimal  # the node's points if counted on the latest export
+    base_points: int
+    degrees: tuple[DegreeProgress, ...]
+
+    @property
+    def is_behind(self) -> bool:
+        return self.gap > 0
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One unit and degree at the year's last node (a row of marts.milestone_rates)."""
+
+    degree: str
+    graduates: int
+    employed: int
+    rate: Decimal
+    target: Decimal
+    required: int
+    bonus: int
+    deduction: Decimal
+    status: str
+
+    @property
+    def is_met(self) -> bool:
+        return self.employed >= self.required
+
+
+@dataclass(frozen=True)
+class UnitFinal:
+    unit: Unit
+    base_points: int
+    degrees: tuple[NodeResult, ...]
+
+    @property
+    def node_points(self) -> Decimal:
+        """max(0, base − Σ deductions) + Σ bonuses (D3), exact."""
+        deductions = sum((d.deduction for d in self.degrees), Decimal(0))
+        bonuses = sum(d.bonus for d in self.degrees)
+        return max(Decimal(0), self.base_points - deductions) + bonuses
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    unit: Unit
+    rank: int
+    total: Decimal
+    i3: Decimal
+    is_advanced: bool
+    tie_at_cutoff: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class QualityNote:
+    """A warning of the night, without any value: where (file and column, or check) and how
+    many."""
+
+    source: str  # 输入文件 / 质量检查
+    item: str
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Morning:
+    year: int
+    as_of: dt.date
+    latest_export: dt.date | None
+    previous_export: dt.date | None
+    week_ago_export: dt.date | None
+    next_node: dt.date | None  # None: the year's last node is past
+    last_node: dt.date | None  # the year's last node
+    units: tuple[UnitProgress, ...]  # in season: group order, furthest behind first
+    finals: tuple[UnitFinal, ...]  # after the last node: group order, then rank
+    board: tuple[BoardRow, ...]  # group order, then rank
+    provenance: Provenance
+    notes: tuple[QualityNote, ...] = ()
+
+    @property
+    def in_season(self) -> bool:
+        return self.next_node is not None
+
+    @property
+    def status(self) -> str:
+        final = bool(self.board) and all(r.status == "final" for r in self.board)
+        return "final" if final else "provisional"
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    def behind(self) -> list[UnitProgress]:
+        """Units below their next node's target in at least one degree, furthest behind first
+        (most graduates still to place, then fewest projected node points)."""
+        rows = [u for u in self.units if u.is_behind]
+        return sorted(rows, key=lambda u: (-u.gap, u.projected_points, u.unit.sort_order))
+
+    def group_units(self, group: str) -> list[UnitProgress]:
+        return [u for u in self.units if u.unit.group == group]
+
+    def group_finals(self, group: str) -> list[UnitFinal]:
+        return [u for u in self.finals if u.unit.group == group]
+
+    def group_board(self, group: str) -> list[BoardRow]:
+        return [r for r in self.board if r.unit.group == group]
+
+    @property
+    def days_to_node(self) -> int | None:
+        return (self.next_node - self.as_of).days if self.next_node else None
+
+
+def notes_from_run(
+    problems: Iterable[Problem], quality_warnings: Iterable[str]
+) -> list[QualityNote]:
+    """The night's warnings as counts: input warnings per file and column (never their text,
+    which can quote a value), and the quality checks' one-line summaries (check name and the
+    number of rows, no values)."""
+    per_place = Counter((p.file, p.column or "") for p in problems)
+    notes = [
+        QualityNote("输入文件", f"{file} 列「{column}」" if column else file, n)
+        for (file, column), n in sorted(per_place.items())
+    ]
+    for line in quality_warnings:
+        found = _FAILING.search(line)
+        if found:  # '[警告] suite：what——3 行不符合（expectation）' → the count in its column
+            notes.append(QualityNote("质量检查", _FAILING.sub("", line, count=1), int(found[1])))
+        else:
+            notes.append(QualityNote("质量检查", line))
+    return notes
+
+
+def read_morning(
+    marts_path: Path, year: int, as_of: dt.date, notes: Iterable[QualityNote] = ()
+) -> Morning:
+    con = open_published(marts_path)
+    try:
+        found = con.execute("select count(*) from marts.scoreboard where year = ?", [year])
+        if not found.fetchone()[0]:
+            raise MorningReportError(
+                f"{year} 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"
+            )
+        provenance = read_provenance(marts_path, year)
+        return _read(con, year, as_of, provenance, tuple(notes))
+    finally:
+        con.close()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    as_of: dt.date,
+    provenance: Provenance,
+    notes: tuple[QualityNote, ...],
+) -> Morning:
+    units = {
+        r["unit_code"]: Unit(
+            code=r["unit_code"],
+            name=r["unit_name"],
+            short_name=r["short_name"] or r["unit_name"],
+            group=r["unit_group"],
+            sort_order=int(r["sort_order"]),
+        )
+        for r in _rows(con, "select * from reference.units order by sort_order", [])
+    }
+    board = _board(con, year, units)
+    nodes = _rows(
+        con,
+        "select milestone_date, base_points from reference.rule_milestones where year = ? "
+        "order by milestone_date",
+        [year],
+    )
+    base = {r["milestone_date"]: int(r["base_points"]) for r in nodes}
+    upcoming = [d for d in base if d >= as_of]
+    exports = _exports(con, year)
+    latest = exports[-1] if exports else None
+    changes = _rows(
+        con,
+        "select max(previous_export_date) as prev, max(week_ago_export_date) as week "
+        "from marts.rate_changes where year = ? and as_of_date = ?",
+        [year, latest],
+    )
+    prev, week = (changes[0]["prev"], changes[0]["week"]) if changes else (None, None)
+    next_node = upcoming[0] if upcoming else None
+    last_node = max(base, default=None)
+    return Morning(
+        year=year,
+        as_of=as_of,
+        latest_export=latest,
+        previous_export=prev,
+        week_ago_export=week,
+        next_node=next_node,
+        last_node=last_node,
+        units=_progress(con, year, units) if next_node else (),
+        finals=_finals(con, year, last_node, base, units, board)
+        if last_node is not None and next_node is None
+        else (),
+        board=board,
+        provenance=provenance,
+        notes=notes,
+    )
+
+
+def _exports(con: duckdb.DuckDBPyConnection, year: int) -> list[dt.date]:
+    rows = con.execute(
+        "select distinct as_of_date from marts.rate_history where year = ? order by 1", [year]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _board(
+    con: duckdb.DuckDBPyConnection, year: int, units: dict[str, Unit]
+) -> tuple[BoardRow, ...]:
+    rows = [
+        BoardRow(
+            unit=units[r["unit_code"]],
+            rank=int(r["rank_in_group"]),
+            total=r["total_points"],
+            i3=r["i3_points"],
+            is_advanced=bool(r["is_advanced"]),
+            tie_at_cutoff=bool(r["tie_at_cutoff"]),
+            status=r["status"],
+        )
+        for r in _rows(con, "select * from marts.scoreboard where year = ?", [year])
+    ]
+    return tuple(
+        sorted(rows, key=lambda b: (GROUP_ORDER.index(b.unit.group), b.rank, b.unit.sort_order))
+    )
+
+
+def _progress(
+    con: duckdb.DuckDBPyConnection, year: int, units: dict[str, Unit]
+) -> tuple[UnitProgress, ...]:
+    by_unit: dict[str, list[dict]] = {}
+    for r in _rows(con, "select * from marts.progress where year = ?", [year]):
+        by_unit.setdefault(r["unit_code"], []).append(r)
+    out = []
+    for code, rows in by_unit.items():
+        rows.sort(key=lambda r: DEGREE_ORDER.index(r["degree"]))
+        first = rows[0]
+        out.append(
+            UnitProgress(
+                unit=units[code],
+                behind_rank=int(first["behind_rank_in_group"]),
+                gap=int(first["unit_gap_persons"]),
+                pending=int(first["unit_pending_verification"]),
+                projected_points=first["unit_projected_node_points"],
+                base_points=int(first["node_base_points"]),
+                degrees=tuple(
+                    DegreeProgress(
+                        degree=r["degree"],
+                        graduates=int(r["graduates"]),
+                        employed=int(r["employed_now"]),
+                        rate=r["employment_rate"],
+                        target=r["target_rate"],
+                        required=int(r["required_employed"]),
+                        gap=int(r["gap_persons"]),
+                        pending=int(r["pending_verification"]),
+                        gap_after_pending=int(r["gap_after_verification"]),
+                        projected_bonus=int(r["projected_bonus"]),
+                        projected_deduction=r["projected_deduction"],
+                        employed_change_previous=_int(r["employed_change_previous"]),
+                        rate_change_previous=r["rate_change_previous"],
+                        employed_change_week=_int(r["employed_change_week"]),
+                        rate_change_week=r["rate_change_week"],
+                    )
+                    for r in rows
+                ),
+            )
+        )
+    return tuple(
+        sorted(
+            out,
+            key=lambda u: (GROUP_ORDER.index(u.unit.group), u.behind_rank, u.unit.sort_order),
+        )
+    )
+
+
+def _finals(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    node: dt.date,
+    base: dict[dt.date, int],
+    units: dict[str, Unit],
+    board: tuple[BoardRow, ...],
+) -> tuple[UnitFinal, ...]:
+    by_unit: dict[str, list[NodeResult]] = {}
+    for r in _rows(
+        con,
+        "select * from marts.milestone_rates where year = ? and milestone_date = ?",
+        [year, node],
+    ):
+        by_unit.setdefault(r["unit_code"], []).append(
+            NodeResult(
+                degree=r["degree"],
+                graduates=int(r["graduates"]),
+                employed=int(r["employed"]),
+                rate=r["employment_rate"],
+                target=r["target_rate"],
+                required=int(r["required_employed"]),
+                bonus=int(r["bonus"]),
+                deduction=r["deduction"],
+                status=r["status"],
+            )
+        )
+    order = {b.unit.code: i for i, b in enumerate(board)}
+    return tuple(
+        UnitFinal(
+            unit=units[code],
+            base_points=base[node],
+            degrees=tuple(sorted(rows, key=lambda d: DEGREE_ORDER.index(d.degree))),
+        )
+        for code, rows in sorted(by_unit.items(), key=lambda kv: order.get(kv[0], 99))
+    )
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[arg-type]
