@@ -6,7 +6,7 @@ themselves, so they can be tested on hand-made figures (a tie at the cutoff, an 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo
@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from employment_eval.publish import open_published
+from employment_eval.trends import UnitTrend, read_unit_trends
 
 GROUP_ORDER = ("school", "general", "specialty")
 GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
 DEGREE_ORDER = ("bachelor", "master", "doctor")
 DEGREE_NAMES = {"bachelor": "本科", "master": "硕士", "doctor": "博士"}
 STATUS_NAMES = {"final": "最终", "provisional": "暂定"}
+TREND_YEARS = 5  # how many years (up to the evaluation year) the report puts side by side
 
 
 class YearEndError(Exception):
@@ -167,6 +169,9 @@ class YearEnd:
     provenance: Provenance
     nodes: tuple[NodeRate, ...] = ()
     history: tuple[HistoryPoint, ...] = ()
+    # marts.unit_trends: each unit's years up to the evaluation year (this one included), in
+    # the units' order; empty for a marts file without the table (an older version)
+    trends: tuple[UnitTrend, ...] = ()
 
     @property
     def is_final(self) -> bool:
@@ -194,6 +199,23 @@ class YearEnd:
     def milestone_dates(self) -> list[dt.date]:
         return sorted({n.milestone_date for n in self.nodes})
 
+    def trend_years(self) -> list[int]:
+        """Every year the marts hold up to the evaluation year, ascending."""
+        return sorted({y.year for t in self.trends for y in t.years})
+
+    def trend(self, unit_code: str) -> UnitTrend | None:
+        return next((t for t in self.trends if t.unit_code == unit_code), None)
+
+
+def read_trends(marts_path: Path, year: int) -> tuple[UnitTrend, ...]:
+    """marts.unit_trends up to `year` (a later year the file may hold is left out)."""
+    trends = []
+    for trend in read_unit_trends(marts_path):
+        years = tuple(y for y in trend.years if y.year <= year)
+        if years:
+            trends.append(replace(trend, years=years))
+    return tuple(trends)
+
 
 def read_provenance(marts_path: Path, year: int) -> Provenance:
     """Where the published figures of `year` come from (also read by the Prefect artifacts)."""
@@ -207,9 +229,10 @@ def read_provenance(marts_path: Path, year: int) -> Provenance:
 def read_year_end(marts_path: Path, year: int) -> YearEnd:
     con = open_published(marts_path)
     try:
-        return _read(con, year)
+        ye = _read(con, year)
     finally:
         con.close()
+    return replace(ye, trends=read_trends(marts_path, year))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, year: int) -> list[dict]:

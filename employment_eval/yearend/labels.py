@@ -83,3 +83,18 @@ def adjustment_note(score: Score) -> str:
         f"理由：{score.reason or ''}\n审批人：{score.approved_by or ''}\n"
         f"日期：{day(score.adjusted_on)}"
     )
+
+
+def final_rate_label(ye: YearEnd, years: set[int] | None = None) -> str:
+    """The header of the rate at each year's last node: '12月15日就业率' when the last node of
+    every year (of `years`, default all) falls on the same day, else '末节点就业率'."""
+    days = {
+        (y.final_date.month, y.final_date.day)
+        for t in ye.trends
+        for y in t.years
+        if (years is None or y.year in years) and y.final_date is not None
+    }
+    if len(days) == 1:
+        ((month, day),) = days
+        return f"{month}月{day}日就业率"
+    return "末节点就业率"

@@ -3,7 +3,8 @@ any kind), opening offline with Chinese text rendered by the system's CJK font. 
 from the data goes through `textsafe.html_text` (escaped, bidi controls removed). A 暂定
 banner heads the page whenever the scoreboard is not final; the page names the policy, the
 as-of date, the generation time, the rules version and the run id (head of the page, the last
-section and the footer of every printed page).
+section and the footer of every printed page). Each unit's section and the ranking put the
+unit's last years beside this one (`yearend.years`, from marts.unit_trends).
 
 Printing: A4 pages (the browser's own header and footer replaced by the source and the page
 number), a page per group of the ranking and per unit section, charts never cut across pages,
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from employment_eval.textsafe import css_string
 from employment_eval.textsafe import html_text as h
-from employment_eval.yearend import labels, svg
+from employment_eval.yearend import labels, svg, years
 from employment_eval.yearend.data import (
     DEGREE_NAMES,
     DEGREE_ORDER,
@@ -125,7 +126,7 @@ def _css(ye: YearEnd) -> str:
         f"{ye.year} 年度评估报告（{status}） · {p.policy} · 评估日期 {p.as_of.isoformat()} · "
         f"运行编号 {p.run_id}"
     )
-    return CSS + PRINT_CSS.replace("SOURCE", css_string(source))
+    return CSS + years.CSS + PRINT_CSS.replace("SOURCE", css_string(source)) + years.PRINT_CSS
 
 
 def render(ye: YearEnd) -> str:
@@ -152,7 +153,8 @@ def render(ye: YearEnd) -> str:
             f"{h(labels.provisional_reasons(ye))}</div>"
         )
     parts += [
-        "<nav><a href='#ranking'>一、各组排名</a> · <a href='#points'>二、得分构成</a> · "
+        "<nav><a href='#ranking'>一、各组排名</a>（<a href='#history'>近年总分与名次</a>） · "
+        "<a href='#points'>二、得分构成</a> · "
         "<a href='#rates'>三、时间节点就业率</a> · <a href='#units'>四、各单位得分说明</a> · "
         "<a href='#source'>五、数据来源</a></nav>",
         _ranking(ye),
@@ -244,6 +246,7 @@ def _ranking(ye: YearEnd) -> str:
             f'<p class="note">{h(codes)} 的得分 = 基准分（扣减后）+ 超额奖励分：每超出节点目标'
             " 1 人加分，不设上限，故可高于基准分，总分亦可高于各项基准分之和。</p>"
         )
+    out.append(years.overview(ye))
     out.append("</section>")
     return "\n".join(out)
 
@@ -361,6 +364,7 @@ def _units(ye: YearEnd) -> str:
             )
         out.append("</table>")
         out.append(_node_table(ye, u))
+        out.append(years.unit_section(ye, u))
         out.append("</article>")
     out.append("</section>")
     return "\n".join(out)

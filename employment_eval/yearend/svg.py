@@ -37,7 +37,7 @@ def _n(x: float) -> str:
 
 
 def _text(x: float, y: float, text: str, **attrs: str) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
+    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
     return f'<text x="{_n(x)}" y="{_n(y)}"{extra}>{escape(text)}</text>'
 
 
@@ -219,6 +219,189 @@ def rate_chart(
         out.append(
             f'<circle cx="{_n(cx)}" cy="{_n(y(float(n.rate)))}" r="3.5" fill="{fill}" '
             f'stroke="{stroke}" stroke-width="1.5"><title>{escape(label)}</title></circle>'
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+YEAR_BAR = "#9DC3E6"  # a past year's total
+YEAR_BAR_NOW = "#1F4E79"  # the evaluation year's total
+YEAR_BAND = "#FFF2CC"  # the evaluation year's column
+ADVANCED_MARK = "#548235"  # ★ over a year the unit was advanced
+RATE_LINE = "#C55A11"
+PROVISIONAL_MARK = "#C00000"
+
+
+@dataclass(frozen=True)
+class YearFigure:
+    """One unit in one year, as a small multiple shows it."""
+
+    year: int
+    total: Decimal
+    rank: int
+    advanced: bool
+    rate: Decimal | None  # the rate at the year's last node (15 Dec); None: not known
+    provisional: bool = False  # the year's scoreboard is not final yet
+
+
+def years_chart(
+    title: str,
+    figures: list[YearFigure],
+    highlight: int,
+    rate_label: str = "12月15日就业率",
+    total_top: float = 0.0,
+    width: int = 520,
+    height: int = 176,
+) -> str:
+    """A unit's years side by side in two small panels sharing the x axis (the years): the
+    total points as bars (left; the axis reaches at least `total_top`, so that every unit's
+    chart has the same scale) and the rate at the year's last node as a line (right). The
+    year `highlight` (the evaluation year) stands on a light band, with a dark bar and a bold
+    label; a ★ over a bar marks a year the unit was advanced; 暂定 under a year whose
+    scoreboard is not final. Every value is written as a text node (readable, searchable)."""
+    figures = sorted(figures, key=lambda f: f.year)
+    gap, left, right, top, bottom = 16, 36, 26, 42, 36
+    panel = (width - gap) / 2
+    ph = height - top - bottom
+    n = max(len(figures), 1)
+    out = [
+        f'<svg class="years-chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+
+    def frame(x0: float, name: str) -> tuple[float, float]:
+        """The panel's title, the evaluation year's band and the year labels; returns the
+        plot's left edge and the width of one year's slot."""
+        px, slot = x0 + left, (panel - left - right) / n
+        out.append(_text(x0 + 2, 14, name, font_size="12", font_weight="bold"))
+        for i, f in enumerate(figures):
+            cx = px + slot * (i + 0.5)
+            now = f.year == highlight
+            if now:
+                out.append(
+                    f'<rect x="{_n(px + slot * i + 1)}" y="{top - 22}" width="{_n(slot - 2)}" '
+                    f'height="{ph + 22 + bottom - 4}" fill="{YEAR_BAND}"/>'
+                )
+            out.append(
+                _text(
+                    cx,
+                    top + ph + 14,
+                    str(f.year),
+                    font_size="11",
+                    text_anchor="middle",
+                    font_weight="bold" if now else "normal",
+                    fill="#222" if now else "#555",
+                    class_="year",
+                )
+            )
+            if f.provisional:
+                out.append(
+                    _text(
+                        cx,
+                        top + ph + 27,
+                        "暂定",
+                        font_size="10",
+                        text_anchor="middle",
+                        fill=PROVISIONAL_MARK,
+                    )
+                )
+        out.append(_text(px + slot * n + 3, top + ph + 14, "年度", font_size="10", fill="#666"))
+        out.append(
+            f'<line x1="{_n(px)}" y1="{top + ph}" x2="{_n(px + slot * n)}" y2="{top + ph}" '
+            'stroke="#888"/>'
+        )
+        return px, slot
+
+    def grid(px: float, slot: float, y: float, label: str) -> None:
+        out.append(
+            f'<line x1="{_n(px)}" y1="{_n(y)}" x2="{_n(px + slot * n)}" y2="{_n(y)}" '
+            'stroke="#e5e5e5"/>'
+        )
+        out.append(_text(px - 4, y + 4, label, font_size="10", text_anchor="end", fill="#666"))
+
+    # left panel: the total points
+    top_value = max([float(f.total) for f in figures] + [total_top, 1.0])
+    step = 50 if top_value > 100 else 20
+    scale = (int(top_value) // step + 1) * step
+
+    def ty(v: float) -> float:
+        return top + ph * (1 - max(v, 0.0) / scale)
+
+    px, slot = frame(0.0, "总分（分）")
+    for tick in range(0, scale + 1, step):
+        grid(px, slot, ty(tick), str(tick))
+    bar = min(slot * 0.56, 30)
+    for i, f in enumerate(figures):
+        cx, y, now = px + slot * (i + 0.5), ty(float(f.total)), f.year == highlight
+        tip = f"{f.year} 年度：总分 {points(f.total)}，组内第 {f.rank} 名"
+        tip += ("，先进单位" if f.advanced else "") + ("（暂定）" if f.provisional else "")
+        out.append(
+            f'<rect x="{_n(cx - bar / 2)}" y="{_n(y)}" width="{_n(bar)}" '
+            f'height="{_n(top + ph - y)}" fill="{YEAR_BAR_NOW if now else YEAR_BAR}">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
+        weight = "bold" if now else "normal"
+        out.append(
+            _text(
+                cx,
+                y - 4,
+                points(f.total),
+                font_size="11",
+                text_anchor="middle",
+                font_weight=weight,
+                class_="total",
+            )
+        )
+        if f.advanced:
+            out.append(
+                _text(
+                    cx,
+                    y - 17,
+                    "★",
+                    font_size="12",
+                    text_anchor="middle",
+                    fill=ADVANCED_MARK,
+                    class_="advanced",
+                )
+            )
+
+    # right panel: the rate at the year's last node
+    rates = [(i, f, f.rate) for i, f in enumerate(figures) if f.rate is not None]
+    low = max(0.0, int(min([0.8, *(float(r) for _, _, r in rates)]) * 10) / 10)
+    tick_step = 0.1 if low >= 0.5 else 0.2
+
+    def ry(v: float) -> float:
+        return top + ph * (1 - (v - low) / (1 - low))
+
+    px, slot = frame(panel + gap, rate_label)
+    tick = 1.0
+    while tick >= low - 1e-9:
+        grid(px, slot, ry(tick), f"{round(tick * 100)}%")
+        tick -= tick_step
+    dots = [(px + slot * (i + 0.5), ry(float(rate)), f, rate) for i, f, rate in rates]
+    if len(dots) > 1:
+        path = " ".join(f"{_n(x)},{_n(y)}" for x, y, _, _ in dots)
+        out.append(
+            f'<polyline points="{path}" fill="none" stroke="{RATE_LINE}" stroke-width="1.6"/>'
+        )
+    for x, y, f, rate in dots:
+        now = f.year == highlight
+        tip = f"{f.year} 年度：{rate_label} {percent(rate)}" + ("（暂定）" if f.provisional else "")
+        out.append(
+            f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{4 if now else 3}" fill="{RATE_LINE}">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+        out.append(
+            _text(
+                x,
+                y - 7,
+                percent(rate),
+                font_size="10.5",
+                text_anchor="middle",
+                font_weight="bold" if now else "normal",
+                class_="rate",
+            )
         )
     out.append("</svg>")
     return "\n".join(out)

@@ -1,8 +1,9 @@
 """scoreboard_<year>.xlsx: a sheet per group (rank, total, I1–I9 after adjustment, advanced
-units filled green, adjusted cells filled amber with a comment), the milestone rates, the
-committee's adjustments and where the figures come from. Chinese headers; the title row says
-暂定 while not final; every sheet names the policy, the as-of date, the generation time, the
-rules version and the run id (second row and printed footer).
+units filled green, adjusted cells filled amber with a comment), 历年对比 (each unit's years
+in the marts up to this one: total, rank, advanced, the rate at the last node), the milestone
+rates, the committee's adjustments and where the figures come from. Chinese headers; the
+title row says 暂定 while not final; every sheet names the policy, the as-of date, the
+generation time, the rules version and the run id (second row and printed footer).
 
 Safe by construction: the workbook never turns a text into a formula, a URL or a number
 (xlsxwriter's strings_to_* options are off), and every text goes through `_Sheet.text`, which
@@ -37,6 +38,7 @@ HEADER_FILL = "#DDEBF7"
 MILESTONE_SHEET = "时间节点就业率"
 ADJUSTMENT_SHEET = "调整记录"
 PROVENANCE_SHEET = "数据来源"
+YEARS_SHEET = "历年对比"
 HEADER_ROW = 3  # 0: title, 1: note (暂定 or final), 2: provenance, 3: headers
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -118,6 +120,7 @@ def write_workbook(ye: YearEnd, path: Path) -> Path:
         fmt = _Formats(wb)
         for group in GROUP_ORDER:
             _group_sheet(wb, fmt, ye, group)
+        _years_sheet(wb, fmt, ye)
         _milestone_sheet(wb, fmt, ye)
         _adjustment_sheet(wb, fmt, ye)
         _provenance_sheet(wb, fmt, ye)
@@ -268,6 +271,65 @@ def _milestone_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
     ws.fit_to_pages(1, 0)
     if nodes:
         ws.autofilter(HEADER_ROW, 0, HEADER_ROW + len(nodes), len(MILESTONE_HEADERS) - 1)
+
+
+def years_headers(ye: YearEnd) -> tuple[str, ...]:
+    return (
+        "单位",
+        "组别",
+        "年度",
+        "总分",
+        "组内名次",
+        "先进单位",
+        labels.final_rate_label(ye),
+        "状态",
+    )
+
+
+def _years_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
+    """历年对比: each unit (in the ranking's order) and each year the marts hold up to the
+    evaluation year (marts.unit_trends): total, rank, advanced, the rate at the year's last node
+    as a real percentage; the evaluation year in bold, advanced years filled green."""
+    sheet = _Sheet(wb, fmt, YEARS_SHEET)
+    ws = sheet.ws
+    headers = years_headers(ye)
+    years = ye.trend_years()
+    span = f"{years[0]}—{years[-1]} 年度" if len(years) > 1 else f"{ye.year} 年度"
+    _title(sheet, ye, f"历年对比（{span}，各年按当年规则评分）", len(headers))
+    sheet.texts(HEADER_ROW, headers, fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True))
+    r = HEADER_ROW + 1
+    for unit in ye.units:
+        trend = ye.trend(unit.code)
+        for y in trend.years if trend else ():
+            now = {"bold": True} if y.year == ye.year else {}
+            fill = {"bg_color": ADVANCED_FILL} if y.is_advanced else {}
+            sheet.text(r, 0, unit.name, fmt(**now, **fill))
+            sheet.text(r, 1, GROUP_NAMES.get(unit.group, unit.group), fmt(**now, **fill))
+            sheet.number(r, 2, y.year, fmt(num_format="0", align="center", **now, **fill))
+            sheet.number(r, 3, y.total_points, fmt(num_format="0.00", **now, **fill))
+            sheet.number(r, 4, y.rank_in_group, fmt(num_format="0", align="center", **now, **fill))
+            sheet.text(r, 5, labels.yes(y.is_advanced), fmt(align="center", **now, **fill))
+            pct = fmt(num_format="0.00%", **now, **fill)
+            if y.final_rate is None:
+                ws.write_blank(r, 6, None, pct)
+            else:
+                sheet.number(r, 6, y.final_rate, pct)
+            sheet.text(r, 7, STATUS_NAMES.get(y.status, y.status), fmt(**now, **fill))
+            r += 1
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 7, 11)
+    ws.freeze_panes(HEADER_ROW + 1, 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    if r > HEADER_ROW + 1:
+        ws.autofilter(HEADER_ROW, 0, r - 1, len(headers) - 1)
+    note = (
+        f"集市中只有 {ye.year} 年度的数据，暂无往年可比。"
+        if len(years) <= 1
+        else f"粗体：本年度（{ye.year}）；绿色底纹：当年为先进单位。"
+    )
+    sheet.text(r + 1, 0, note, fmt(border=0))
 
 
 ADJUSTMENT_HEADERS = ("单位", "指标", "计算值", "调整后分值", "理由", "审批人", "日期")
