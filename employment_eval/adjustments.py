@@ -1,4 +1,4 @@
-"""Committee adjustments that can only be judged after scoring (RULES.md D12): a decision on
+"""Committee adjustments that can only be judged after scoring (docs/评估规则.md D12): a decision on
 the advanced flag is allowed only for a unit tied at the cutoff, and a group may not end with
 more advanced units than its quota. Both are input errors naming the adjustments file and row."""
 

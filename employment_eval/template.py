@@ -1,6 +1,7 @@
-"""The blank submissions ledger (INPUTS.md §3) for the centre to fill in: one row per unit with
-its full name and the year, the Chinese headers ingestion reads, a note on every header and
-Excel data validation on every column (the same bounds ingestion enforces)."""
+"""The blank submissions ledger (docs/输入文件格式.md, 单位材料登记表) for the centre to fill
+in: one row per unit with its full name and the year, the Chinese headers ingestion reads,
+a note on every header and Excel data validation on every column (the same bounds
+ingestion enforces)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,12 @@ YEAR_END_CRON = "0 9 20 12 *"  # 09:00 on 20 December
 
 
 def deployments(
-    raw: Path, marts: Path, work: Path, out: Path | None = None, rules: Path | None = None
+    raw: Path,
+    marts: Path,
+    work: Path,
+    out: Path | None = None,
+    rules: Path | None = None,
+    keep_followup: int | None = None,
 ) -> list:
     """The two deployments with absolute paths as parameters (`as_of` left to the run's date)."""
     from flows.nightly_refresh import nightly_refresh
@@ -34,6 +39,8 @@ def deployments(
     paths = {"raw_dir": str(raw), "marts_path": str(marts), "work_path": str(work)}
     if rules is not None:
         paths["rules_dir"] = str(rules)
+    if keep_followup is not None:
+        paths["keep_followup"] = keep_followup
     nightly = nightly_refresh.to_deployment(
         name="nightly",
         schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
@@ -52,13 +59,18 @@ def deployments(
 
 
 def serve(
-    raw: Path, marts: Path, work: Path, out: Path | None = None, rules: Path | None = None
+    raw: Path,
+    marts: Path,
+    work: Path,
+    out: Path | None = None,
+    rules: Path | None = None,
+    keep_followup: int | None = None,
 ) -> None:
     """Register both deployments and run them on schedule (blocks)."""
     from prefect import serve as prefect_serve
 
     os.chdir(PROJECT_ROOT)  # the served runs load the flows from the repository
-    prefect_serve(*deployments(raw, marts, work, out, rules))
+    prefect_serve(*deployments(raw, marts, work, out, rules, keep_followup))
 
 
 def main(argv: list[str] | None = None) -> int:

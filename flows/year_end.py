@@ -43,6 +43,7 @@ def year_end_scoreboard(
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     run_id: str | None = None,
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
+    force: bool = False,
 ) -> list[str]:
     """Refresh the marts, then write the year's scoreboard files into out_dir (default: the
     folder of the marts file). Returns the paths written."""
@@ -58,6 +59,7 @@ def year_end_scoreboard(
         wait_seconds=wait_seconds,
         run_id=run_id,
         keep_followup=keep_followup,
+        force=force,
     )
     out = Path(out_dir).expanduser().resolve() if out_dir else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
@@ -78,5 +80,6 @@ def year_end_scoreboard(
             wait_seconds=opts.wait_seconds,
             run_id=opts.run_id,
             keep_followup=opts.keep_followup,
+            force=opts.force,
         )
         return write_year_end_files(opts, out)

@@ -1,5 +1,5 @@
-"""Every kind of bad input of INPUTS.md, through the nightly refresh: the run stops with a
-message naming file, row, column and reason, the published marts stay byte for byte and the
+"""Every kind of bad input of docs/输入文件格式.md, through the nightly refresh: the run stops
+with a message naming file, row, column and reason, the published marts stay byte for byte and the
 raw files are untouched. Cases in ONE_ERROR must give exactly one error (no cascade)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One bad file gives one error: file-level errors (unreadable, empty, undecodable, not a
 workbook, header only, a required column missing) are left out of the cross-file rules, and
-header-only files of the other kinds mean what INPUTS.md says."""
+header-only files of the other kinds mean what docs/输入文件格式.md says."""
 
 from __future__ import annotations
 

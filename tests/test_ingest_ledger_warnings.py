@@ -1,5 +1,5 @@
-"""Ledger warnings say what a blank cell really costs (RULES.md D7, D8, D11), with the points
-read from the year's rules."""
+"""Ledger warnings say what a blank cell really costs (docs/评估规则.md D7, D8, D11), with the
+points read from the year's rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The reference implementation (tests/reference_impl) against RULES.md's worked examples.
+"""The reference implementation (tests/reference_impl) against the worked examples of the
+rules (docs/评估规则.md).
 
 Every case is a tiny hand-built data set: each of the 15 units gets one employed bachelor
 (verified 1 May, at a guided employer) in every export unless a test says otherwise, and the

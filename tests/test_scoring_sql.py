@@ -1,4 +1,4 @@
-"""The SQL models against RULES.md: every decision (D1–D11, D13 at ingestion) and worked
+"""The SQL models against docs/评估规则.md: every decision (D1–D11, D13 at ingestion) and worked
 example, and every knob in each setting (one knob at a time, the others at their defaults)."""
 
 from __future__ import annotations

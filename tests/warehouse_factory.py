@@ -1,5 +1,5 @@
 """Builds a working database from hand-written graduates, bypassing file parsing, so the SQL
-models can be tested on the exact cases of RULES.md. Every unit gets a default cohort unless
+models can be tested on the exact cases of docs/评估规则.md. Every unit gets a default cohort unless
 the test gives its own rows."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa

@@ -174,6 +174,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
                 wait_seconds=opts.wait_seconds,
                 run_id=opts.run_id,
                 keep_followup=opts.keep_followup,
+                force=opts.force,
             )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from employment_eval import failures, fsmodes, prefect_env, preflight
 from employment_eval.cli import parser as cli_parser
-from employment_eval.options import DEFAULT_WORK, RunOptions
+from employment_eval.options import DEFAULT_KEEP_FOLLOWUP, DEFAULT_WORK, RunOptions
 
 
 def add_server(p: argparse.ArgumentParser) -> None:
@@ -63,6 +63,13 @@ def add_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", metavar="DIR", help="年终文件的输出文件夹。默认：发布数据库所在的文件夹"
     )
+    p.add_argument(
+        "--keep-followup",
+        type=cli_parser.positive(int),
+        default=DEFAULT_KEEP_FOLLOWUP,
+        metavar="N",
+        help="工作文件夹中保留最近 N 晚的各单位跟进名单。默认：%(default)s",
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -83,7 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "已注册定时运行：夜间刷新（6–12 月每天 02:00）与年终记分板（12 月 20 日 09:00），上海时间。"
     )
     sys.stdout.flush()
-    serve(opts.raw_dir, opts.marts_path, opts.work_path, out, opts.rules_dir)
+    serve(opts.raw_dir, opts.marts_path, opts.work_path, out, opts.rules_dir, args.keep_followup)
     return 0
 
 

@@ -2,12 +2,13 @@
 
 `generate(out)` writes registrations/ (the season's employment-database exports, one of them
 delivered twice), special_groups/ (one roster per group), submissions/ (the ledger of unit
-materials) and adjustments/ (the committee's decisions), following INPUTS.md, and the rules
-files the years need beside `out` (`out/../rules/`: a year without a bundled rules file, and
-a what-if draft with decimal targets). Everything is decided by the seed: the same arguments
-give byte-identical files. The cohort and every graduate's story depend only on (year, seed,
-scale); `exports` and `fmt` only decide which snapshots are written and how (and whether a
-later export lets one roster student be missing from the last node's export).
+materials) and adjustments/ (the committee's decisions), following docs/输入文件格式.md,
+and the rules files the years need beside `out` (`out/../rules/`: a year without a bundled
+rules file, and a what-if draft with decimal targets). Everything is decided by the seed:
+the same arguments give byte-identical files. The cohort and every graduate's story depend
+only on (year, seed, scale); `exports` and `fmt` only decide which snapshots are written and
+how (and whether a later export lets one roster student be missing from the last node's
+export).
 
 The default season shows every case of the rules on purpose (showcase.py): a committee
 adjustment, a tie at a quota line decided by the committee, a rank decided by the exact 15 Dec

@@ -10,8 +10,8 @@ from employment_eval.reference import Reference
 from employment_eval.rules import DEGREES
 
 # Cohort per unit at scale 1 in 2021: (bachelor, master, doctor). ipmch is the one unit of
-# exactly 20 (RULES.md D5). chest and smhc have equal cohorts (the tie at the quota line of the
-# demo season), so have first and sixth (the rank decided by the exact 15 Dec rate).
+# exactly 20 (docs/评估规则.md D5). chest and smhc have equal cohorts (the tie at the quota
+# line of the demo season), so have first and sixth (the rank decided by the exact 15 Dec rate).
 COHORTS: dict[str, tuple[int, int, int]] = {
     "ug_branch": (420, 0, 0),
     "basic": (60, 110, 45),

@@ -251,7 +251,7 @@ def _summary(
     files: dict[str, list[str]],
     features: dict,
 ) -> dict:
-    """Cohort sizes as in the last node's snapshot (RULES.md D1)."""
+    """Cohort sizes as in the last node's snapshot (docs/评估规则.md D1)."""
     last = placement(story, day(season.nodes[-1]))
     counts = (
         last.filter(~pl.col("completion"))

@@ -1,6 +1,6 @@
 """What the demo season shows on purpose, built in by construction (never left to chance).
 
-- A tie at the quota line (RULES.md D10, D12): in the specialty group, two units with equal
+- A tie at the quota line (docs/评估规则.md D10, D12): in the specialty group, two units with equal
   cohorts ("clones": the second is a copy of the first, graduate by graduate, with its own
   names and 学号) and equal ledger rows. The other units of the group are placed clearly above
   or below them, whatever the as-of date of the run:

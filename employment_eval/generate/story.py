@@ -377,7 +377,7 @@ def build_story(
     guided_units: frozenset[int] = frozenset(),
 ) -> pl.DataFrame:
     """The cohort with each graduate's timeline and two destinations as strings. In the units of
-    `guided_units` every job is with a guided employer (RULES.md D6: I9 scores its base)."""
+    `guided_units` every job is with a guided employer (docs/评估规则.md D6: I9 scores its base)."""
     cat = _catalog(ref)
     n_units = len(ref.units)
     guided_p = rng.permutation(np.linspace(0.40, 0.66, n_units))

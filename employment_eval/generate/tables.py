@@ -2,8 +2,8 @@
 rosters (special_groups/) and the committee's adjustments (adjustments/).
 
 The ledger rows of the units that carry the demo's tie are fixed profiles, and
-`ledger_points` scores a row exactly as RULES.md D5/D7/D8 do, so that the generator can check
-the margins that keep the tie at the quota line whatever the as-of date (showcase.py)."""
+`ledger_points` scores a row exactly as docs/评估规则.md D5/D7/D8 say, so that the generator can
+check the margins that keep the tie at the quota line whatever the as-of date (showcase.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Row rules of the committee's adjustments (INPUTS.md §4). The same cell adjusted twice and
-personal data in 理由/审批人 are cross-file rules (crossfile.py); whether a 先进单位 decision is
-allowed is decided downstream. A file with a header and no rows means: no adjustments."""
+"""Row rules of the committee's adjustments (docs/输入文件格式.md, 学指委调整). The same
+cell adjusted twice and personal data in 理由/审批人 are cross-file rules (crossfile.py);
+whether a 先进单位 decision is allowed is decided downstream. A file with a header and no
+rows means: no adjustments."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def latest_export(files: list[CurrentFile]) -> CurrentFile | None:
 def every_unit_problems(
     con: duckdb.DuckDBPyConnection, lk: Lookups, skip: set[str] = frozenset()
 ) -> list[Problem]:
-    """RULES.md D13: every unit has a non-completion graduate of every year in every export.
+    """docs/评估规则.md D13: every unit has a non-completion graduate of every year in every export.
     Files with a file-level error are not in the view; files in `skip` are not checked."""
     units = ", ".join(f"('{code}')" for code in lk.unit_codes)
     rows = con.execute(
@@ -140,7 +140,7 @@ def every_unit_problems(
             None,
             "培养单位",
             f"{year} 届中没有「{lk.unit_names[code]}」（{code}）的毕业生："
-            "每个导出都必须包含全部 15 个单位（RULES.md D13）",
+            "每个导出都必须包含全部 15 个单位（评估规则 D13）",
         )
         for file, year, code in rows
         if file not in skip
@@ -167,18 +167,25 @@ def roster_problems(
             select * from cohort_exports
             qualify row_number() over (
                 partition by cohort_year order by cur_as_of desc, source_file desc) = 1
+        ),
+        exported_later as (
+            select distinct cohort_year from ingest_cur_registrations
+            where not included and cohort_year is not null
         )
         select s.source_file, s.source_row, s.student_id, s.cohort_year,
-               l.source_file, l.cur_as_of
+               coalesce(l.source_file, case when x.cohort_year is null then ? end),
+               coalesce(l.cur_as_of, case when x.cohort_year is null then ? end)
         from ingest_cur_special_groups s
         left join latest l on l.cohort_year = s.cohort_year
+        left join exported_later x on x.cohort_year = s.cohort_year
         where s.student_id is not null and s.cohort_year is not null
           and (l.file_sha256 is null or not exists (
             select 1 from ingest_cur_registrations r
             where r.file_sha256 = l.file_sha256 and r.student_id = s.student_id
               and r.cohort_year = s.cohort_year))
         order by 1, 2
-        """
+        """,
+        [latest.source_file, latest.as_of_date],
     ).fetchall()
     problems = [
         Problem(
@@ -190,8 +197,9 @@ def roster_problems(
         for file, row, sid, year, export, day in rows
         if export is not None and export not in skips.bad_student_ids
     ]
-    # A cohort that no included export holds yet (a later year's roster while an earlier
-    # night is replayed): its students cannot be judged yet; said once per file and year.
+    # A cohort that only exports after --as-of hold (a later year's roster while an earlier
+    # night is replayed): its students cannot be judged yet; said once per file and year. A
+    # cohort that no export holds at all is judged against the latest export (an error).
     waiting: dict[tuple[str, int], int] = {}
     for file, _row, _sid, year, export, _day in rows:
         if export is None:
@@ -274,7 +282,7 @@ def ledger_problems(
     return problems
 
 
-# --- what a blank ledger cell costs (RULES.md D7, D8, D11) ---------------------------------
+# --- what a blank ledger cell costs (docs/评估规则.md D7, D8, D11) ------------------------
 
 # Ledger column → (indicator it feeds, part of the indicator: 'all' | 'meeting' | 'talks' |
 # 'flag'). I5 is two halves (D8): the meeting half is base // 2, the talks half the rest —
@@ -336,13 +344,13 @@ class LedgerStakes:
         if part == "flag":
             return (
                 f"不扣分（{name}按「未就业学生排摸得分」计分）；若该单位有本科毕业生，{code} "
-                "的说明中会注明未登记《未就业学生调研报告》提交日期（RULES.md D7）。"
+                "的说明中会注明未登记《未就业学生调研报告》提交日期（评估规则 D7）。"
                 "日期可以留空，记分表不会因此保持暂定"
             )
         if part == "meeting":
             pts = "" if base is None else f"（该项 {base // 2} 分）"
             return (
-                f"视为未召开就业动员会，{name}中动员会一项记 0 分{pts}（RULES.md D8）。"
+                f"视为未召开就业动员会，{name}中动员会一项记 0 分{pts}（评估规则 D8）。"
                 "日期可以留空，记分表不会因此保持暂定"
             )
         if part == "talks":
@@ -354,7 +362,7 @@ class LedgerStakes:
         else:
             pts = "" if base is None else f"（满分 {base} 分）"
             stake = f"{name}暂按 0 分计{pts}"
-        return f"{stake}，记分表保持暂定（RULES.md D11）；补填后重新运行即可"
+        return f"{stake}，记分表保持暂定（评估规则 D11）；补填后重新运行即可"
 
     def whole_row(self, each: bool = False) -> str:
         names = "、".join(LEDGER_INDICATORS)
@@ -387,7 +395,7 @@ def _ledger_year_warnings(
                 None,
                 None,
                 f"没有 {year} 年度的单位材料登记表（或登记表中没有该年度的行）："
-                f"各单位{stakes.whole_row(each=True)}，记分表为暂定（RULES.md D11）",
+                f"各单位{stakes.whole_row(each=True)}，记分表为暂定（评估规则 D11）",
                 "warning",
             )
         ]
@@ -402,7 +410,7 @@ def _ledger_year_warnings(
                     None,
                     "单位",
                     f"{year} 年度登记表中没有「{lk.unit_names[code]}」的记录："
-                    f"该单位{stakes.whole_row()}，记分表为暂定（RULES.md D11）",
+                    f"该单位{stakes.whole_row()}，记分表为暂定（评估规则 D11）",
                     "warning",
                 )
             )

@@ -1,6 +1,6 @@
 """Finding the input files under the raw folder: every entry is either read or reported.
 
-What `--raw DIR` may hold (INPUTS.md), entry by entry:
+What `--raw DIR` may hold (docs/输入文件格式.md), entry by entry:
 
 - `DIR` itself must be a readable folder (a symlink to one is fine: it is the path the user
   gave). Missing, a file, or unreadable: one error, and nothing else is checked.
@@ -10,7 +10,7 @@ What `--raw DIR` may hold (INPUTS.md), entry by entry:
   named `registration/`, ... would otherwise be ignored without a word).
 - Inside a kind folder, recursively:
   - hidden entries (name starting with '.') and Excel lock files ('~$…') are skipped, as
-    the contract says; a hidden folder is skipped with everything in it;
+    docs/输入文件格式.md says; a hidden folder is skipped with everything in it;
   - sub-folders are walked; a sub-folder that cannot be listed is an error naming it;
   - regular files ending in .csv / .xlsx (any case) are read; a symlink to a regular file
     is read like the file, under the symlink's name;
@@ -75,7 +75,7 @@ def raw_dir_problem(raw_dir: Path) -> Problem | None:
 
 def discover(raw_dir: Path) -> tuple[list[FoundFile], list[Problem]]:
     """Every input file under raw_dir/<kind>/ (recursively) and a problem for every entry
-    that is neither read nor skipped by the contract (module docstring)."""
+    that is neither read nor skipped by these rules (module docstring)."""
     raw_dir = Path(raw_dir)
     problem = raw_dir_problem(raw_dir)
     if problem is not None:

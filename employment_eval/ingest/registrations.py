@@ -1,4 +1,5 @@
-"""Row rules of a registrations export (INPUTS.md §1) and its as-of date."""
+"""Row rules of a registrations export (docs/输入文件格式.md, 就业登记鉴证导出) and its
+as-of date."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ COMPLETION = "结业"
 
 HEADER_ONLY = (
     "导出只有表头，没有任何毕业生记录：每个导出都必须包含全部 15 个单位的毕业生"
-    "（RULES.md D13）。请重新导出完整数据，或删除该文件"
+    "（评估规则 D13）。请重新导出完整数据，或删除该文件"
 )
 
 

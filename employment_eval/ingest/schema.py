@@ -1,4 +1,5 @@
-"""The input columns of each kind of raw file (INPUTS.md) and the raw-layer tables they land in.
+"""The input columns of each kind of raw file (docs/输入文件格式.md) and the raw-layer tables
+they land in.
 
 This module is the contract between ingestion (Python) and the SQL staging models: the raw
 tables in the working database hold, per row, provenance + every column as read (text) +

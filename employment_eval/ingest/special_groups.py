@@ -1,5 +1,6 @@
-"""Row rules of the special-group roster (INPUTS.md §2). Membership of the cohort is a
-cross-file rule (crossfile.py). A roster with a header and no rows lists nobody: a warning."""
+"""Row rules of the special-group roster (docs/输入文件格式.md, 特定群体名单). Membership of
+the cohort is a cross-file rule (crossfile.py). A roster with a header and no rows lists
+nobody: a warning."""
 
 from __future__ import annotations
 

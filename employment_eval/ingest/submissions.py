@@ -1,7 +1,7 @@
-"""Row rules of the submissions ledger (INPUTS.md §3). Blank cells and missing rows are
-warnings computed across files (crossfile.py); here: types, bounds, duplicates in a file.
-A ledger with a header and no rows is normal in season: its units get the missing-row
-warnings like any unit without a row."""
+"""Row rules of the submissions ledger (docs/输入文件格式.md, 单位材料登记表). Blank cells and
+missing rows are warnings computed across files (crossfile.py); here: types, bounds,
+duplicates in a file. A ledger with a header and no rows is normal in season: its units
+get the missing-row warnings like any unit without a row."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def summary(m: Morning) -> str:
 
 
 def definitions(m: Morning) -> list[tuple[str, str]]:
-    """What every figure means (RULES.md D2, D3), in reading order."""
+    """What every figure means (docs/评估规则.md D2, D3), in reading order."""
     prev = export_label(m.previous_export)
     week = export_label(m.week_ago_export)
     return [

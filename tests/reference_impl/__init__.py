@@ -1,6 +1,6 @@
 """A second, independent implementation of the scoring rules, used only by tests.
 
-It reads RULES.md directly (not the SQL models) and does every computation in Python
+It implements docs/评估规则.md directly (not the SQL models) and does every computation in Python
 integers, `fractions.Fraction` and `decimal.Decimal`, so that the SQL marts can be
 cross-checked against it cell by cell. The committee's adjustments are read straight from
 the raw files (adjustments.py), not from ingestion's tables."""

@@ -1,7 +1,8 @@
-"""The committee's adjustments (INPUTS.md §4), read straight from the raw files for the reference
-implementation: independent of ingestion and of the SQL models. Only what scoring needs is
-read (unit, year, indicator, value); a cell this reader cannot understand is an error, since
-the differential tests only feed it files that ingestion accepts."""
+"""The committee's adjustments (docs/输入文件格式.md, 学指委调整), read straight from the raw
+files for the reference implementation: independent of ingestion and of the SQL models.
+Only what scoring needs is read (unit, year, indicator, value); a cell this reader cannot
+understand is an error, since the differential tests only feed it files that ingestion
+accepts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reference scoring: RULES.md (I1–I9, D1–D13) computed directly in Python, as a test oracle.
+"""Reference scoring: docs/评估规则.md (I1–I9, D1–D13) computed directly in Python, as an
+oracle for the tests.
 
 Independent of the SQL models: it reads the reference CSVs itself and works on the staging
 layer's shape (see `score`). No float is used anywhere: counts are `int`, rates and shortfalls
