@@ -279,6 +279,35 @@ def ledger_problems(
             stakes = LedgerStakes((points or LedgerPoints()).for_year(year))
             problems += _ledger_year_warnings(con, lk, year, stakes)
     problems += _late_ledger_dates(con, as_of)
+    problems += score_bound_problems(con, points or LedgerPoints())
+    return problems
+
+
+def score_bound_problems(con: duckdb.DuckDBPyConnection, points: LedgerPoints) -> list[Problem]:
+    """A reviewed score (I1, I4) lies in [0, the indicator's base points] of its year's rules
+    (D7). A year without rules is reported elsewhere (a year without a rules file)."""
+    from employment_eval.ingest.submissions import SCORES
+
+    problems: list[Problem] = []
+    for col, (alias, header, indicator) in SCORES.items():
+        rows = con.execute(
+            f"select source_file, source_row, ledger_year, {col}, {alias} "
+            f"from ingest_cur_submissions where {alias} is not null order by 1, 2"
+        ).fetchall()
+        for file, row, year, text, value in rows:
+            rules = points.for_year(year) if year is not None else None
+            if rules is None:
+                continue
+            base = rules.indicators[indicator][1]
+            if value > base:
+                problems.append(
+                    Problem(
+                        file,
+                        row,
+                        header,
+                        f"「{text}」超出范围（应为 0–{base}：{year} 年度 {indicator} 的基准分）",
+                    )
+                )
     return problems
 
 

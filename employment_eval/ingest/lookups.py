@@ -10,7 +10,8 @@ from functools import cached_property
 from employment_eval.reference import Reference
 
 # Bump when a change to ingestion changes what is stored for the same file (cache key part).
-PARSER_VERSION = "ingest-2"  # 2: strict 学号, length limits, header-only exports
+# 2: strict 学号, length limits, header-only exports; 3: score bounds from the year's rules
+PARSER_VERSION = "ingest-3"
 
 
 @dataclass

@@ -23,10 +23,12 @@ from employment_eval.ingest.validated import Validated
 
 KIND = "submissions"
 
-# text column → (resolved column, Chinese header)
+# text column → (resolved column, Chinese header, indicator). The upper bound of a reviewed
+# score is the indicator's base points in the row's year's rules: checked across files
+# (crossfile.score_bound_problems), where the rules are at hand.
 SCORES = {
-    "i1_review_score": ("i1_score", "就业工作组织得分", 5),
-    "i4_review_score": ("i4_score", "未就业学生排摸得分", 20),
+    "i1_review_score": ("i1_score", "就业工作组织得分", "I1"),
+    "i4_review_score": ("i4_score", "未就业学生排摸得分", "I4"),
 }
 COUNTS = {
     "i2_complaints": ("i2_complaint_count", "优秀毕业生评选合理投诉次数"),
@@ -50,8 +52,8 @@ def validate(table: Table, lk: Lookups) -> Validated:
     df = resolve_unit(df, "unit", "unit_code", lk)
     check_unit(df, "unit", "unit_code", "单位", lk, out)
     df = resolve_year(df, "year", "ledger_year", "年度", out)
-    for col, (alias, header, high) in SCORES.items():
-        df = resolve_decimal(df, col, alias, header, out, 0, high)
+    for col, (alias, header, _indicator) in SCORES.items():
+        df = resolve_decimal(df, col, alias, header, out, 0, None)
     for col, (alias, header) in COUNTS.items():
         df = resolve_count(df, col, alias, header, out)
     for col, (alias, header) in DATES.items():
