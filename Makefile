@@ -47,6 +47,14 @@ test: lint
 bench: venv
 	$(BIN)/python bench/run.py
 
+# dbt-duckdb on a port of the same models (bench/dbt/), in its own environment (not installed
+# by default); dbt-core below 1.12, whose parser is downloaded from outside the registry
+bench-dbt: venv
+	@test -x bench/.venv-dbt/bin/dbt || { $(PY) -m venv bench/.venv-dbt && \
+		bench/.venv-dbt/bin/python -m pip install -q dbt-duckdb 'dbt-core<1.12' \
+		"duckdb==$$($(BIN)/python -c 'import duckdb; print(duckdb.__version__)')"; }
+	$(BIN)/python bench/dbt/compare.py
+
 clean:
 	rm -rf data/work data/marts/*.duckdb data/marts/*.lock data/marts/*.html data/marts/*.xlsx data/marts/*.csv
 

@@ -80,6 +80,8 @@ def where_lines(rows: list[dict], failing: int) -> list[str]:
                 lines.append(f"{file}：{shown}{more}")
         if len(by_file) > 5:
             lines.append(f"……另有 {len(by_file) - 5} 个文件")
+        if len(rows) < failing:  # the first ROW_LIMIT failing rows are kept (by file and row)
+            lines.append(f"……以上按文件与行号列出前 {len(rows)} 行，共 {failing} 行不符合")
         return lines
     shown = "；".join(" ".join(str(v) for v in row.values()) for row in rows[:5])
     more = f" 等 {failing} 行" if failing > 5 else ""
@@ -158,13 +160,15 @@ def audit_candidate(
     opts,
     suites: list[quality.Suite] | None = None,
     data_docs: bool = True,
+    *,
+    chunk_rows: int = quality.CHUNK_ROWS,
 ) -> tuple[Path, list[CheckResult]]:
     """Write and audit: copy the marts into a candidate file beside the published one and run
     every check. Returns the candidate (to be published) and the results; on an error-level
     failure (or any exception) the candidate is deleted and AuditError raised."""
     candidate = publish.export_candidate(con, opts.marts_path, opts.run_id)
     try:
-        results = run_audit(con, candidate, opts, suites, data_docs)
+        results = run_audit(con, candidate, opts, suites, data_docs, chunk_rows=chunk_rows)
         raise_on_errors(results, report_dir(opts))
     except BaseException:
         publish.discard(candidate)
@@ -178,10 +182,13 @@ def run_audit(
     opts,
     suites: list[quality.Suite] | None = None,
     data_docs: bool = True,
+    *,
+    chunk_rows: int = quality.CHUNK_ROWS,
 ) -> list[CheckResult]:
     """Every check of the run (the grains and every suite of expectations/); writes the report
     and Data Docs to report_dir(opts). `suites` restricts the run to those suites and
-    `data_docs=False` skips the HTML (~2 s): both for tests."""
+    `data_docs=False` skips the HTML (~2 s): both for tests. Frames of more than `chunk_rows`
+    rows are validated in chunks (quality.suite_frames): the results are the same."""
     started = time.monotonic()
     out = report_dir(opts)
     out.mkdir(parents=True, exist_ok=True)
@@ -189,7 +196,7 @@ def run_audit(
     try:
         suites = quality.load_suites() if suites is None else suites
         docs = out / "data_docs" if data_docs else None
-        results += run_suites(con, candidate, suites, docs)
+        results += run_suites(con, candidate, suites, docs, chunk_rows=chunk_rows)
     except quality.SuiteError as exc:
         results.append(CheckResult("expectations", f"期望套件无法使用：{exc}", "error", 1))
         suites = suites or []
@@ -203,6 +210,8 @@ def run_suites(
     candidate: Path,
     suites: list[quality.Suite],
     docs_dir: Path | None = None,
+    *,
+    chunk_rows: int = quality.CHUNK_ROWS,
 ) -> list[CheckResult]:
     """Validate every suite: staging on `con`, marts on the candidate, published on both."""
     validator = quality.Validator(docs_dir)
@@ -211,34 +220,33 @@ def run_suites(
     outcomes: list[quality.Outcome] = []
     quality.prepare_already_validated(con)
     for suite in (s for s in suites if s.layer == "staging"):
-        outcomes += _validate(validator, suite, con)
+        outcomes += _validate(validator, suite, con, chunk_rows)
     marts = [s for s in suites if s.layer == "marts"]
     if marts:
         cand = publish.open_published(candidate)  # `marts.x` is the schema, whatever the name
         try:
             for suite in marts:
-                outcomes += _validate(validator, suite, cand)
+                outcomes += _validate(validator, suite, cand, chunk_rows)
         finally:
             cand.close()
     published = [s for s in suites if s.layer == "published"]
     if published:
-        con.execute(f"attach '{candidate}' as {quality.CANDIDATE} (read_only)")
+        con.execute(f"attach ? as {quality.CANDIDATE} (read_only)", [str(candidate)])
         try:
             for suite in published:
-                outcomes += _validate(validator, suite, con)
+                outcomes += _validate(validator, suite, con, chunk_rows)
         finally:
             con.execute(f"detach {quality.CANDIDATE}")
     validator.build_docs()
     return [_result(o) for o in outcomes]
 
 
-def _validate(validator: quality.Validator, suite: quality.Suite, con) -> list[quality.Outcome]:
-    try:
-        frame = quality.suite_frame(suite, con)
-        parameters = quality.suite_parameters(suite, con)
-    except duckdb.Error as exc:
-        raise quality.SuiteError(f"{suite.path.name}：查询失败：{exc}") from exc
-    return validator.validate(suite, frame, parameters)
+def _validate(
+    validator: quality.Validator, suite: quality.Suite, con, chunk_rows: int
+) -> list[quality.Outcome]:
+    """The suite's frame, read and validated chunk by chunk (a query error: SuiteError)."""
+    parameters = quality.suite_parameters(suite, con)
+    return validator.validate(suite, quality.suite_frames(suite, con, chunk_rows), parameters)
 
 
 def _result(o: quality.Outcome) -> CheckResult:

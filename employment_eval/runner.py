@@ -10,7 +10,12 @@ optional directives `-- materialized: view|table` and `-- grain: col_a, col_b`. 
 comments on the projections of the final SELECT document the columns (`column_docs`).
 
 `load_seeds` loads the reference CSVs and the rules tables into the schema `reference`;
-`build` creates every model in dependency order inside one transaction."""
+`build` creates every model in dependency order inside one transaction.
+
+The sqlglot analysis of a model (dependencies, grain, column docs, executable body) is pure in
+the file's text: it is cached in the process and, through `AnalysisCache`, across processes in
+a small JSON file keyed by the sha256 of the text (invalidated by another sqlglot version or
+another version of this module), so a new process does not parse unchanged models again."""
 
 from __future__ import annotations
 
@@ -19,7 +24,10 @@ import csv
 import datetime as dt
 import fnmatch
 import functools
+import hashlib
 import heapq
+import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
@@ -70,6 +79,7 @@ class Model:
     grain: tuple[str, ...] = ()
     description: str = ""
     column_docs: dict[str, str] = field(default_factory=dict)
+    body: str = ""  # the query without its trailing semicolon(s): what `build` executes
 
     @property
     def qualified_name(self) -> str:
@@ -116,10 +126,12 @@ def discover(
     sql_dir: Path = SQL_DIR,
     *,
     materializations: Mapping[str, str] = DEFAULT_MATERIALIZATIONS,
+    cache: AnalysisCache | None = None,
 ) -> list[Model]:
     """Every model under `sql_dir/<schema>/<name>.sql`, sorted by qualified name.
 
-    Files directly in `sql_dir` (e.g. macros.sql) and names starting with `_` are ignored."""
+    Files directly in `sql_dir` (e.g. macros.sql) and names starting with `_` are ignored.
+    `cache`: analyses kept across processes (see AnalysisCache)."""
     sql_dir = Path(sql_dir)
     if not sql_dir.is_dir():
         raise ModelError(f"model folder {sql_dir} does not exist")
@@ -131,7 +143,7 @@ def discover(
         for path in sorted(folder.glob("*.sql")):
             if path.name.startswith("_"):
                 continue
-            model = parse_model(path, default_materialized=default)
+            model = parse_model(path, default_materialized=default, cache=cache)
             if model.qualified_name in models:
                 other = models[model.qualified_name].path
                 raise ModelError(f"{path}: model {model.qualified_name} also defined in {other}")
@@ -139,7 +151,12 @@ def discover(
     return [models[k] for k in sorted(models)]
 
 
-def parse_model(path: Path, *, default_materialized: str = FALLBACK_MATERIALIZATION) -> Model:
+def parse_model(
+    path: Path,
+    *,
+    default_materialized: str = FALLBACK_MATERIALIZATION,
+    cache: AnalysisCache | None = None,
+) -> Model:
     """Read one model file; the folder is the schema, the file name (without .sql) the table."""
     path = Path(path)
     schema, name = path.parent.name, path.stem
@@ -147,15 +164,27 @@ def parse_model(path: Path, *, default_materialized: str = FALLBACK_MATERIALIZAT
         if not _IDENTIFIER.match(part):
             raise ModelError(f"{path}: '{part}' is not a valid lower-case SQL name")
     text = path.read_text(encoding="utf-8-sig")
-    return _parse_text(path, schema, name, text, default_materialized)
+    return _parse_text(path, schema, name, text, default_materialized, cache)
 
 
-def _parse_text(path: Path, schema: str, name: str, text: str, default_materialized: str) -> Model:
+def _parse_text(
+    path: Path,
+    schema: str,
+    name: str,
+    text: str,
+    default_materialized: str,
+    cache: AnalysisCache | None = None,
+) -> Model:
     description, directives = parse_header(text, path)
     materialized = directives.get("materialized", default_materialized)
     if materialized not in MATERIALIZATIONS:
         raise ModelError(f"{path}: materialized must be view or table, not '{materialized}'")
-    depends_on, grain, docs = _analyse(path, text)
+    analysis = cache.get(text) if cache is not None else None
+    if analysis is None:
+        analysis = _analyse(path, text)
+        if cache is not None:
+            cache.put(text, analysis)
+    depends_on, grain, docs, body_end = analysis
     return Model(
         schema=schema,
         name=name,
@@ -166,19 +195,91 @@ def _parse_text(path: Path, schema: str, name: str, text: str, default_materiali
         grain=grain,
         description=description,
         column_docs=dict(docs),
+        body=text[:body_end],
     )
 
 
+Analysis = tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, str], ...], int]
+
+
 @functools.lru_cache(maxsize=512)
-def _analyse(
-    path: Path, text: str
-) -> tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _analyse(path: Path, text: str) -> Analysis:
     """The sqlglot work (pure in the file's text, whatever the materialization): cached, since
-    the build and the audit both discover the models."""
+    the build and the audit both discover the models. The last item is the length of the
+    query's body (`query_body`)."""
     _, directives = parse_header(text, path)
     tree = _parse_query(text, path)
     grain = _parse_grain(directives.get("grain"), path)
-    return frozenset(find_dependencies(tree, path)), grain, tuple(column_docs(tree).items())
+    docs = tuple(column_docs(tree).items())
+    return frozenset(find_dependencies(tree, path)), grain, docs, len(query_body(text))
+
+
+def _code_version() -> str:
+    """sqlglot's version and this module's source: an analysis is reused only by the same."""
+    source = Path(__file__).read_bytes()
+    return f"sqlglot {sqlglot.__version__}; runner {hashlib.sha256(source).hexdigest()[:16]}"
+
+
+class AnalysisCache:
+    """Model analyses kept across processes in a JSON file (e.g. beside the working
+    database), keyed by the sha256 of the model's text. Entries made by another sqlglot or
+    another version of this module are ignored; a cache that cannot be read is empty (the
+    models are parsed again), one that cannot be written is skipped."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.version = _code_version()
+        self.entries: dict[str, list] = {}
+        self.used: set[str] = set()
+        self.changed = False
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == self.version and isinstance(data.get("models"), dict):
+                self.entries = data["models"]
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get(self, text: str) -> Analysis | None:
+        key = self.key(text)
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        try:
+            deps, grain, docs, body_end = entry
+            analysis = (
+                frozenset(deps),
+                tuple(grain),
+                tuple((str(c), str(d)) for c, d in docs),
+                int(body_end),
+            )
+        except (TypeError, ValueError):
+            return None
+        self.used.add(key)
+        return analysis
+
+    def put(self, text: str, analysis: Analysis) -> None:
+        deps, grain, docs, body_end = analysis
+        key = self.key(text)
+        self.entries[key] = [sorted(deps), list(grain), [list(d) for d in docs], body_end]
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the entries used since loading (others belong to older model texts)."""
+        if not self.changed and set(self.entries) == self.used:
+            return
+        models = {k: v for k, v in self.entries.items() if k in self.used}
+        text = json.dumps({"version": self.version, "models": models}, ensure_ascii=False)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
 
 def parse_header(text: str, path: Path | str = "<sql>") -> tuple[str, dict[str, str]]:
@@ -540,15 +641,37 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, schema: str, name: str, kin
         con.execute(f"drop {existing} {_qualified(schema, name)}")
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model) -> ModelRun:
+def _relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(schema, name) → 'table' or 'view', for every relation of the current database."""
+    rows = con.execute(
+        """
+        select schema_name, table_name, 'table' from duckdb_tables()
+        where database_name = current_database()
+        union all
+        select schema_name, view_name, 'view' from duckdb_views()
+        where database_name = current_database() and not internal
+        """
+    ).fetchall()
+    return {(schema, name): kind for schema, name, kind in rows}
+
+
+def _build_one(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    kinds: dict[tuple[str, str], str],
+    row_counts: bool,
+) -> ModelRun:
     start = time.perf_counter()
     target = _qualified(model.schema, model.name)
     try:
-        _drop_other_kind(con, model.schema, model.name, model.materialized)
-        body = query_body(model.sql)
+        existing = kinds.get((model.schema, model.name))
+        if existing is not None and existing != model.materialized:  # no OR REPLACE across
+            con.execute(f"drop {existing} {target}")
+        body = model.body or query_body(model.sql)
         con.execute(f"create or replace {model.materialized} {target} as\n{body}\n")
+        kinds[(model.schema, model.name)] = model.materialized
         rows = None
-        if model.materialized == "table":
+        if row_counts and model.materialized == "table":
             rows = con.execute(f"select count(*) from {target}").fetchone()[0]
     except duckdb.Error as exc:
         raise ModelError(f"{model.path}: building {model.qualified_name} failed: {exc}") from exc
@@ -580,11 +703,13 @@ def build(
     models: Sequence[Model],
     *,
     select: Iterable[str] | str | None = None,
+    row_counts: bool = True,
 ) -> BuildResult:
     """Build the models (all, or the selected ones) in dependency order, in one transaction.
 
     On any error nothing is changed: the transaction is rolled back and a ModelError names
-    the failing model file and the DuckDB error."""
+    the failing model file and the DuckDB error. `row_counts=False` skips counting the rows
+    of each table (one query per table) when the caller does not need them."""
     start = time.perf_counter()
     models = list(models)
     chosen = topological_order(models) if select is None else select_models(models, select)
@@ -592,10 +717,11 @@ def build(
     runs: list[ModelRun] = []
     _begin(con)
     try:
+        kinds = _relation_kinds(con)
         for schema in sorted({m.schema for m in chosen}):
             con.execute(f"create schema if not exists {_quote(schema)}")
         for model in chosen:
-            runs.append(_build_one(con, model))
+            runs.append(_build_one(con, model, kinds, row_counts))
     except BaseException:
         _rollback(con)
         raise

@@ -343,6 +343,72 @@ CASES: dict[str, tuple[list[str], list[str], str]] = {
         [],
         "2021 specialty",
     ),
+    # -- morning report marts (progress, verification_backlog, rate_changes) ------------------
+    "marts_progress.pending_le_not_counted": (
+        [
+            "insert into marts.progress by name select 2021 as year, 'ruijin' as unit_code, "
+            "'master' as degree, 10 as graduates, 8 as employed_now, 3 as pending_verification"
+        ],
+        [],
+        "2021 ruijin master",
+    ),
+    "marts_progress.gap_after_verification_le_gap": (
+        [
+            "insert into marts.progress by name select 2021 as year, 'ruijin' as unit_code, "
+            "'master' as degree, 2 as gap_persons, 3 as gap_after_verification"
+        ],
+        [],
+        "2021 ruijin master",
+    ),
+    "marts_progress.behind_rank_positive": (
+        [
+            "insert into marts.progress by name select 2021 as year, 'ruijin' as unit_code, "
+            "'master' as degree, 0 as behind_rank_in_group"
+        ],
+        [],
+        "2021 ruijin master",
+    ),
+    "marts_verification_backlog.registered_le_graduates": (
+        [FIRST.format("verification_backlog", "registered_employed = graduates + 1")],
+        [],
+        "例：2021",
+    ),
+    "marts_verification_backlog.employed_le_registered": (
+        [FIRST.format("verification_backlog", "employed = registered_employed + 1")],
+        [],
+        "例：2021",
+    ),
+    "marts_verification_backlog.pending_is_registered_not_counted": (
+        [FIRST.format("verification_backlog", "pending_verification = pending_verification + 1")],
+        [],
+        "例：2021",
+    ),
+    "marts_verification_backlog.employed_matches_rate_history": (
+        [FIRST.format("verification_backlog", "employed = employed + 1")],
+        [],
+        "例：2021",
+    ),
+    "marts_rate_changes.previous_before_export": (
+        [
+            "update marts.rate_changes set previous_export_date = as_of_date "
+            "where previous_export_date is not null"
+        ],
+        [],
+        "例：2021",
+    ),
+    "marts_rate_changes.week_ago_at_least_7_days": (
+        [
+            "update marts.rate_changes set week_ago_export_date = as_of_date - 6 "
+            "where week_ago_export_date is not null"
+        ],
+        [],
+        "例：2021",
+    ),
+    "marts_rate_changes.rate_change_within_bounds": (
+        [FIRST.format("rate_changes", "rate_change_previous = 1.5")],
+        [],
+        "例：2021",
+    ),
     # -- the published file ------------------------------------------------------------------
     "published_personal_data.has_columns": (
         ["drop schema marts cascade", "drop schema reference cascade"],
@@ -644,7 +710,8 @@ def test_a_failing_build_exits_1_and_changes_neither_marts_nor_raw(place) -> Non
     assert "例：2021 specialty" in proc.stderr
     assert "report.json" in proc.stderr and "Traceback" not in proc.stderr
     assert sha(place["marts"]) == published
-    assert [p.name for p in place["marts"].parent.iterdir()] == [place["marts"].name]
+    left = sorted(p.name for p in place["marts"].parent.iterdir())
+    assert left == [place["marts"].name, place["marts"].name + ".lock"]  # the run lock stays
     assert raw_hashes(place["raw"]) == hashes
 
     con = duckdb.connect(str(place["work"]), read_only=True)

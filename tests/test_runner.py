@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import shutil
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from employment_eval import runner
+from employment_eval import build, runner
 from employment_eval.paths import REFERENCE_DIR
 from employment_eval.rules import load_rules
 from employment_eval.runner import ModelError
@@ -459,3 +462,90 @@ def test_rules_given_twice_for_a_year_are_refused() -> None:
     rules = load_rules(2021)
     with pytest.raises(ModelError, match="twice"):
         runner.load_seeds(duckdb.connect(), REFERENCE_DIR, [rules, rules])
+
+
+# --- analysis cache across processes, reference loaded only when changed -----------------
+
+
+def test_analysis_cache_is_reused_and_follows_model_changes(tmp_path: Path) -> None:
+    sql = tmp_path / "sql"
+    write(
+        sql,
+        {
+            "staging/a.sql": "-- grain: id\nselect id, code  -- the code\nfrom raw.t;\n",
+            "marts/b.sql": "select * from staging.a",
+        },
+    )
+    cache_file = tmp_path / "work.duckdb.analysis.json"
+    first = runner.discover(sql, cache=runner.AnalysisCache(cache_file))
+    runner.AnalysisCache(cache_file).save()  # nothing new: the file is left as it is
+    cache = runner.AnalysisCache(cache_file)
+    assert cache.entries == {}  # save() was never called on the first one
+    runner.discover(sql, cache=cache)
+    cache.save()
+    assert cache_file.stat().st_mode & 0o777 == 0o600
+    # a new process: nothing parsed, the same models
+    runner._analyse.cache_clear()
+    again = runner.discover(sql, cache=runner.AnalysisCache(cache_file))
+    assert runner._analyse.cache_info().misses == 0
+    assert again == first
+    assert again[1].body == "-- grain: id\nselect id, code  -- the code\nfrom raw.t"
+    # a changed model is parsed again; the unchanged one is not
+    write(sql, {"marts/b.sql": "select a.id from staging.a as a join raw.u using (id)"})
+    cache = runner.AnalysisCache(cache_file)
+    changed = {m.qualified_name: m for m in runner.discover(sql, cache=cache)}
+    assert runner._analyse.cache_info().misses == 1
+    assert changed["marts.b"].depends_on == {"staging.a", "raw.u"}
+    cache.save()
+    kept = json.loads(cache_file.read_text("utf-8"))["models"]
+    assert len(kept) == 2  # the old text of b is dropped
+    # another sqlglot or runner version, or a damaged file: parsed again, same result
+    for text in ('{"version": "other", "models": {}}', "{not json"):
+        cache_file.write_text(text, "utf-8")
+        runner._analyse.cache_clear()
+        assert runner.discover(sql, cache=runner.AnalysisCache(cache_file)) == list(
+            changed.values()
+        )
+        assert runner._analyse.cache_info().misses == 2
+
+
+def test_build_without_row_counts(tmp_path: Path, con) -> None:
+    write(
+        tmp_path,
+        {"staging/a.sql": "select id from raw.t", "marts/b.sql": "select * from staging.a"},
+    )
+    result = runner.build(con, runner.discover(tmp_path), row_counts=False)
+    assert result.row_counts == {} and [r.name for r in result.models] == ["staging.a", "marts.b"]
+    assert con.execute("select count(*) from marts.b").fetchone() == (2,)
+
+
+def test_reference_is_loaded_again_only_when_it_changed(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    rules = [load_rules(2021)]
+    assert build.load_reference(con, rules) is True
+    assert build.load_reference(con, rules) is False  # same files, same tables: kept
+    units = con.execute("select count(*) from reference.units").fetchone()[0]
+    # a table whose content changed, a dropped table or macro: loaded again
+    for tamper in (
+        "delete from reference.units where rowid = 0",
+        "update reference.rule_years set guided_date = date '2021-11-30'",
+        "drop table reference.degrees",
+        "drop macro exact_ratio",
+    ):
+        con.execute(tamper)
+        assert build.load_reference(con, rules) is True, tamper
+        assert build.load_reference(con, rules) is False, tamper
+    assert con.execute("select count(*) from reference.units").fetchone()[0] == units
+    assert con.execute("select guided_date from reference.rule_years").fetchone() == (
+        dt.date(2021, 12, 1),
+    )
+    # other rules, another seed file: loaded again
+    other = dataclasses.replace(rules[0], year=2022)
+    assert build.load_reference(con, [*rules, other]) is True
+    assert con.execute("select count(*) from reference.rule_years").fetchone() == (2,)
+    seeds = tmp_path / "reference"
+    shutil.copytree(REFERENCE_DIR, seeds)
+    with open(seeds / "units.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")  # same rows, different file: the fingerprint follows the bytes
+    assert build.load_reference(con, [*rules, other], reference_dir=seeds) is True
+    assert build.load_reference(con, [*rules, other], reference_dir=seeds) is False

@@ -152,12 +152,13 @@ def _run(
     representative = _representatives(hashed, cache)
     parsed: dict[tuple[str, str], _Parsed] = {}
     try:
-        with store.transaction(con):
+        with store.transaction(con) as tx:
             for (kind, sha), f in representative.items():
                 hit = cache.get((kind, sha))
                 result, file_problems = _parse_or_reuse(con, lk, f, sha, hit, say)
                 parsed[(kind, sha)] = result
                 problems += file_problems
+                tx.stored(result.rows if result.parsed_now else 0)
         skipped = sum(1 for p in parsed.values() if not p.parsed_now)
         if skipped:
             say(f"{skipped} 个文件内容未变，沿用已解析的结果")
@@ -264,12 +265,13 @@ def _cache_valid(f: FoundFile, hit: store.CacheEntry) -> bool:
 def parse_file(f: FoundFile, lk: Lookups) -> Validated:
     """Read, canonicalise and validate one file (no database involved)."""
     raw = read_table(f)
+    source_rows = raw.data.get_column("source_row")  # canonicalise consumes raw.data
     table = canonicalise(f.kind, f.rel, raw)
     sid = table.column_index.get("student_id")
-    if raw.xlsx_path is not None and sid is not None and raw.data.height:
-        flags = xlsx_numeric_cells(raw.xlsx_path, sid, raw.data.height)
-        rows = raw.data.get_column("source_row").filter(flags).to_list()
-        table.numeric_id_rows = rows
+    if raw.xlsx_path is not None and sid is not None and source_rows.len():
+        flags = xlsx_numeric_cells(raw.xlsx_path, sid, source_rows.len())
+        table.numeric_id_rows = source_rows.filter(flags).to_list()
+    del raw, source_rows
     v = VALIDATORS[f.kind](table, lk)
     if not table.unreadable:
         v.missing_required = [

@@ -54,6 +54,8 @@ class Table:
 
 
 def canonicalise(kind: str, rel: str, raw: RawTable) -> Table:
+    """The file's columns under their canonical names, cleaned. Consumes `raw.data` (left
+    empty): a caller needing the rows as read takes what it needs before."""
     columns = COLUMNS[kind]
     if raw.unreadable:  # one problem for the file, not one per missing column
         empty = pl.DataFrame(
@@ -110,8 +112,12 @@ def canonicalise(kind: str, rel: str, raw: RawTable) -> Table:
         + [pl.col(raw_col).alias(name) for raw_col, name in renames.items()]
         + [pl.col(raw_col) for raw_col in extras]
     )
+    # consumed: the text as read is dropped column by column below as it is cleaned (a large
+    # export held as read and cleaned at once needed twice its memory)
+    raw.data = raw.data.clear()
     text_cols = list(renames.values()) + list(extras)
-    data = data.with_columns(clean_text(c) for c in text_cols)
+    for c in text_cols:  # one column at a time: all at once held a large file's text twice
+        data = data.with_columns(clean_text(c))
     # A row that is blank in every cell is not a row (Excel keeps formatted empty rows).
     if text_cols:
         keep = data.select(

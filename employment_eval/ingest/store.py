@@ -107,39 +107,66 @@ def column_list(kind: str) -> list[str]:
 
 
 def _select_exprs(kind: str) -> str:
-    exprs = ["file_sha256", "source_file", "source_row"]
+    """The INSERT's select list over `_frame`: the provenance constants are its first two
+    parameters (file_sha256, source_file)."""
+    exprs = ["?::varchar", "?::varchar", "cast(source_row as integer)"]
     exprs += [f'"{c.name}"' for c in COLUMNS[kind]]
     exprs.append("extra_columns")
     exprs += [f'cast("{n}" as {t}) as "{n}"' for n, t in RESOLVED[kind].items()]
     return ", ".join(exprs)
 
 
-def _frame(v: Validated, sha256: str):
-    df = v.data.with_columns(
-        pl.lit(sha256).alias("file_sha256"),
-        pl.lit(v.rel).alias("source_file"),
-        pl.col("source_row").cast(pl.Int32),
-    )
-    return df.select(column_list(v.kind)).to_arrow()
+def _frame(v: Validated):
+    """The validated rows as Arrow without copying their text (string views; a 10-million-row
+    export would otherwise be copied once more); the file's hash and name are added by the
+    INSERT rather than repeated in every row here."""
+    provenance = ("file_sha256", "source_file")
+    columns = [c for c in column_list(v.kind) if c not in provenance]
+    return v.data.select(columns).to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 def _insert(con: duckdb.DuckDBPyConnection, target: str, v: Validated, sha256: str) -> None:
     name = f"__ingest_{v.kind}"
-    con.register(name, _frame(v, sha256))
+    con.register(name, _frame(v))
     try:
         cols = ", ".join(f'"{c}"' for c in column_list(v.kind))
-        con.execute(f"insert into {target} ({cols}) select {_select_exprs(v.kind)} from {name}")
+        con.execute(
+            f"insert into {target} ({cols}) select {_select_exprs(v.kind)} from {name}",
+            [sha256, v.rel],
+        )
     finally:
         con.unregister(name)
 
 
+COMMIT_ROWS = 500_000  # rows stored after which the ingest transaction commits
+
+
+class Transaction:
+    """The ingest transaction (see `transaction`); `stored(rows)` after each file stored."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.rows = 0
+
+    def stored(self, rows: int) -> None:
+        self.rows += rows
+        if self.rows >= COMMIT_ROWS:
+            self.con.execute("commit")
+            self.con.execute("begin transaction")
+            self.rows = 0
+
+
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction around the files parsed in a run: one commit (one WAL flush) for all
-    of them instead of one per file. An exception rolls every one of them back."""
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Transaction]:
+    """One transaction around the files parsed in a run: one commit (one WAL flush) for many
+    files instead of one per file — committed again once COMMIT_ROWS rows are stored (DuckDB
+    holds a transaction's appended rows in memory until it commits: a season of millions of
+    rows in one transaction held gigabytes). A file's rows, cache entry and warnings are
+    always in one transaction; an exception rolls back the files since the last commit
+    (they are parsed again next time)."""
     con.execute("begin transaction")
     try:
-        yield
+        yield Transaction(con)
     except BaseException:
         con.execute("rollback")
         raise
