@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import publish, quality, runner
+from employment_eval import gate_worker, publish, quality, runner
 from employment_eval.paths import SQL_DIR
 
 REPORTS_KEPT = 30  # report folders of the most recent runs kept in <work>/reports/
@@ -159,7 +159,7 @@ def audit_candidate(
     con: duckdb.DuckDBPyConnection,
     opts,
     suites: list[quality.Suite] | None = None,
-    data_docs: bool = True,
+    data_docs: bool | None = None,
     *,
     chunk_rows: int = quality.CHUNK_ROWS,
 ) -> tuple[Path, list[CheckResult]]:
@@ -181,22 +181,25 @@ def run_audit(
     candidate: Path,
     opts,
     suites: list[quality.Suite] | None = None,
-    data_docs: bool = True,
+    data_docs: bool | None = None,
     *,
     chunk_rows: int = quality.CHUNK_ROWS,
 ) -> list[CheckResult]:
     """Every check of the run (the grains and every suite of expectations/); writes the report
-    and Data Docs to report_dir(opts). `suites` restricts the run to those suites and
-    `data_docs=False` skips the HTML (~2 s): both for tests. Frames of more than `chunk_rows`
-    rows are validated in chunks (quality.suite_frames): the results are the same."""
+    to report_dir(opts), and GX Data Docs beside it when an error-level expectation failed
+    (`data_docs=None`), always (`True`) or never (`False`). `suites` restricts the run to
+    those suites (tests). Frames of more than `chunk_rows` rows are validated in chunks
+    (quality.suite_frames): the results are the same."""
     started = time.monotonic()
     out = report_dir(opts)
     out.mkdir(parents=True, exist_ok=True)
     results = run_sql_checks(con) if suites is None else []
     try:
         suites = quality.load_suites() if suites is None else suites
-        docs = out / "data_docs" if data_docs else None
-        results += run_suites(con, candidate, suites, docs, chunk_rows=chunk_rows)
+        docs = out / "data_docs" if data_docs is not False else None
+        results += run_suites(
+            con, candidate, suites, docs, chunk_rows=chunk_rows, docs_always=bool(data_docs)
+        )
     except quality.SuiteError as exc:
         results.append(CheckResult("expectations", f"期望套件无法使用：{exc}", "error", 1))
         suites = suites or []
@@ -212,11 +215,24 @@ def run_suites(
     docs_dir: Path | None = None,
     *,
     chunk_rows: int = quality.CHUNK_ROWS,
+    docs_always: bool = True,
 ) -> list[CheckResult]:
-    """Validate every suite: staging on `con`, marts on the candidate, published on both."""
-    validator = quality.Validator(docs_dir)
-    for suite in suites:
-        quality.build_expectation_suite(suite)  # every file loads before anything runs
+    """Validate every suite: staging on `con`, marts on the candidate, published on both —
+    with the GX validator a run started early in a second process (gate_worker), else one
+    in this process. Data Docs go to `docs_dir` when an error-level expectation failed, or
+    always with `docs_always`."""
+    with gate_worker.validator(docs_dir) as validator:
+        outcomes = _validate_all(validator, con, candidate, suites, chunk_rows)
+        failed = any(not o.success and o.severity == "error" for o in outcomes)
+        if docs_dir is not None and (docs_always or failed):
+            validator.build_docs()
+    return [_result(o) for o in outcomes]
+
+
+def _validate_all(
+    validator, con: duckdb.DuckDBPyConnection, candidate: Path, suites, chunk_rows: int
+) -> list[quality.Outcome]:
+    validator.check_suites(suites)  # every file loads before anything runs
     outcomes: list[quality.Outcome] = []
     quality.prepare_already_validated(con)
     for suite in (s for s in suites if s.layer == "staging"):
@@ -237,16 +253,13 @@ def run_suites(
                 outcomes += _validate(validator, suite, con, chunk_rows)
         finally:
             con.execute(f"detach {quality.CANDIDATE}")
-    validator.build_docs()
-    return [_result(o) for o in outcomes]
+    return outcomes
 
 
-def _validate(
-    validator: quality.Validator, suite: quality.Suite, con, chunk_rows: int
-) -> list[quality.Outcome]:
+def _validate(validator, suite: quality.Suite, con, chunk_rows: int) -> list[quality.Outcome]:
     """The suite's frame, read and validated chunk by chunk (a query error: SuiteError)."""
     parameters = quality.suite_parameters(suite, con)
-    return validator.validate(suite, quality.suite_frames(suite, con, chunk_rows), parameters)
+    return validator.validate(suite, quality.suite_tables(suite, con, chunk_rows), parameters)
 
 
 def _result(o: quality.Outcome) -> CheckResult:

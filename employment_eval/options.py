@@ -58,6 +58,7 @@ class RunOptions:
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     force: bool = False  # rebuild even when nothing changed
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP
+    data_docs: bool = False  # GX Data Docs even when every check passes
 
     @property
     def work_dir(self) -> Path:
@@ -83,6 +84,7 @@ class RunOptions:
         force: bool = False,
         keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
         run_id: str | None = None,
+        data_docs: bool = False,
     ) -> RunOptions:
         raw_dir = Path(raw).expanduser().resolve()
         rules_dir = Path(rules).expanduser().resolve() if rules else default_rules_dir(raw_dir)
@@ -98,4 +100,5 @@ class RunOptions:
             wait_seconds=wait_seconds,
             force=force,
             keep_followup=keep_followup,
+            data_docs=data_docs,
         )

@@ -30,10 +30,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import itertools
 import json
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -261,6 +263,19 @@ def suite_frames(
 ) -> Iterator[pd.DataFrame]:
     """The frames a suite validates (read with `con`, chosen by the suite's layer), each
     sorted by row_id: one frame, or chunks of at most `chunk_rows` rows (None: one frame)."""
+    return (as_frame(table) for table in suite_tables(suite, con, chunk_rows))
+
+
+def as_frame(table: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """The pandas frame GX validates (an Arrow table is converted as `arrow_frame` does)."""
+    return arrow_frame(table) if type(table).__module__.startswith("pyarrow") else table
+
+
+def suite_tables(
+    suite: Suite, con: duckdb.DuckDBPyConnection, chunk_rows: int | None = CHUNK_ROWS
+) -> Iterator[pa.Table | pd.DataFrame]:
+    """`suite_frames` before the pandas conversion: Arrow tables (the published-columns
+    frame is built as pandas). The validator converts them, possibly in another process."""
     import pyarrow as pa
 
     if suite.frame == "published_columns":
@@ -276,7 +291,7 @@ def suite_frames(
     reader = None
     try:
         if not plan.chunked or chunk_rows is None:
-            yield arrow_frame(sort_table(con.sql(select).to_arrow_table(), suite.row_id))
+            yield sort_table(con.sql(select).to_arrow_table(), suite.row_id)
             return
         reader = con.sql(select).to_arrow_reader(min(chunk_rows, BATCH_ROWS))
         head, rows = [], 0
@@ -288,7 +303,7 @@ def suite_frames(
         else:  # the whole frame fits in one chunk
             whole = pa.Table.from_batches(head, reader.schema)
             reader.close()  # an open stream blocks the connection
-            yield arrow_frame(sort_table(whole, suite.row_id))
+            yield sort_table(whole, suite.row_id)
             return
         if plan.key:  # start again, ordered by the key's hash bucket
             reader.close()
@@ -298,7 +313,7 @@ def suite_frames(
             reader = con.sql(keyed).to_arrow_reader(min(chunk_rows, BATCH_ROWS))
         batches = itertools.chain(head, reader)
         for table in _chunks(batches, reader.schema, chunk_rows, bool(plan.key)):
-            yield arrow_frame(sort_table(table, suite.row_id))
+            yield sort_table(table, suite.row_id)
     except (duckdb.Error, pa.ArrowException) as exc:
         raise _suite_error(suite, exc) from exc
     finally:
@@ -464,8 +479,31 @@ def published_columns(con: duckdb.DuckDBPyConnection, personal_values: str) -> p
 # -- validation --------------------------------------------------------------------------------
 
 
+def prepare_gx_import() -> None:
+    """Make `import great_expectations` cheaper (~0.7 s of its ~2.5 s, docs/BENCHMARKS.md):
+    GX imports scipy.stats at module level for distribution expectations the suites never use
+    (`from scipy import stats`, called only inside those expectations). The standard
+    library's LazyLoader defers scipy.stats until one of them runs. No effect once GX (or
+    scipy.stats) is imported."""
+    name = "scipy.stats"
+    if name in sys.modules or "great_expectations" in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    # `from scipy import stats` must find the attribute: going through the import system
+    # again would touch the module and load it
+    sys.modules["scipy"].stats = module
+
+
 def build_expectation_suite(suite: Suite):
     """The GX suite of a suite file; its expectation count must equal the file's."""
+    prepare_gx_import()
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -502,6 +540,7 @@ class Validator:
     """An ephemeral GX context that validates frames and, at the end, writes Data Docs."""
 
     def __init__(self, docs_dir: Path | None = None):
+        prepare_gx_import()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -551,7 +590,7 @@ class Validator:
         tallies = {e["meta"]["check_id"]: _Tally() for e in suite.expectations}
         row_id: list[str] = list(suite.row_id)
         chunks, result = 0, None
-        for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+        for frame in map(as_frame, [frames] if isinstance(frames, pd.DataFrame) else frames):
             row_id = [c for c in suite.row_id if c in frame.columns]
             result = definition.run(
                 batch_parameters={"dataframe": frame},
@@ -602,6 +641,12 @@ class Validator:
         for key in store.list_keys():
             if key.expectation_suite_identifier.name == suite.name:
                 store.set(key, result)
+
+    def check_suites(self, suites: Iterable[Suite]) -> None:
+        """Every suite file loads into GX (a mistyped expectation is an error) before any
+        frame is validated."""
+        for suite in suites:
+            build_expectation_suite(suite)
 
     def build_docs(self) -> Path | None:
         if self.docs_dir is None:

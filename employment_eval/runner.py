@@ -179,11 +179,11 @@ def _parse_text(
     materialized = directives.get("materialized", default_materialized)
     if materialized not in MATERIALIZATIONS:
         raise ModelError(f"{path}: materialized must be view or table, not '{materialized}'")
-    analysis = cache.get(text) if cache is not None else None
-    if analysis is None:
-        analysis = _analyse(path, text)
-        if cache is not None:
-            cache.put(text, analysis)
+    cached = cache.get(text) if cache is not None else None  # (marks the entry as used)
+    analysis = cached or _SEEN.get(text) or _analyse(path, text)
+    if cache is not None and cached is None:
+        cache.put(text, analysis)
+    _SEEN[text] = analysis  # later discoveries in this process (audit, catalog comments)
     depends_on, grain, docs, body_end = analysis
     return Model(
         schema=schema,
@@ -200,6 +200,7 @@ def _parse_text(
 
 
 Analysis = tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, str], ...], int]
+_SEEN: dict[str, Analysis] = {}  # model text → its analysis, in this process
 
 
 @functools.lru_cache(maxsize=512)

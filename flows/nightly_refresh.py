@@ -121,7 +121,8 @@ def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path,
     logger = get_run_logger()
     warehouse.log_run_report(con, opts.run_id, audit.report_dir(opts))
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
-        candidate, results = audit.audit_candidate(con, opts)
+        # Data Docs when a check fails, or when asked (--data-docs)
+        candidate, results = audit.audit_candidate(con, opts, data_docs=opts.data_docs or None)
     warnings = [r.render().splitlines()[0] for r in results if not r.ok]
     for text in warnings:
         logger.warning(text)
@@ -223,6 +224,7 @@ def nightly_refresh(
     run_id: str | None = None,
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
     force: bool = False,
+    data_docs: bool = False,
 ) -> str:
     """Refresh the marts from the files now under raw_dir; returns the run id. When nothing
     changed since the last publish (employment_eval.nochange) it does nothing, unless
@@ -240,6 +242,7 @@ def nightly_refresh(
         run_id=run_id,
         keep_followup=keep_followup,
         force=force,
+        data_docs=data_docs,
     )
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
     rules = load_rules(opts)

@@ -44,6 +44,7 @@ def year_end_scoreboard(
     run_id: str | None = None,
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP,
     force: bool = False,
+    data_docs: bool = False,
 ) -> list[str]:
     """Refresh the marts, then write the year's scoreboard files into out_dir (default: the
     folder of the marts file). Returns the paths written."""
@@ -60,6 +61,7 @@ def year_end_scoreboard(
         run_id=run_id,
         keep_followup=keep_followup,
         force=force,
+        data_docs=data_docs,
     )
     out = Path(out_dir).expanduser().resolve() if out_dir else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
@@ -81,5 +83,6 @@ def year_end_scoreboard(
             run_id=opts.run_id,
             keep_followup=opts.keep_followup,
             force=opts.force,
+            data_docs=opts.data_docs,
         )
         return write_year_end_files(opts, out)

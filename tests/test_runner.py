@@ -486,6 +486,7 @@ def test_analysis_cache_is_reused_and_follows_model_changes(tmp_path: Path) -> N
     assert cache_file.stat().st_mode & 0o777 == 0o600
     # a new process: nothing parsed, the same models
     runner._analyse.cache_clear()
+    runner._SEEN.clear()
     again = runner.discover(sql, cache=runner.AnalysisCache(cache_file))
     assert runner._analyse.cache_info().misses == 0
     assert again == first
@@ -503,6 +504,7 @@ def test_analysis_cache_is_reused_and_follows_model_changes(tmp_path: Path) -> N
     for text in ('{"version": "other", "models": {}}', "{not json"):
         cache_file.write_text(text, "utf-8")
         runner._analyse.cache_clear()
+        runner._SEEN.clear()
         assert runner.discover(sql, cache=runner.AnalysisCache(cache_file)) == list(
             changed.values()
         )

@@ -11,7 +11,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from employment_eval import failures, fsmodes, locks, nochange, prefect_env, preflight
+from employment_eval import (
+    failures,
+    fsmodes,
+    gate_worker,
+    locks,
+    nochange,
+    prefect_env,
+    preflight,
+)
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import quiet_prefect_console, say
 from employment_eval.options import RunOptions
@@ -43,6 +51,7 @@ def resolve_with_rules(args: argparse.Namespace) -> tuple[RunOptions, list[Rules
         wait_seconds=getattr(args, "wait", 0.0),
         keep_followup=getattr(args, "keep_followup", 14),
         force=getattr(args, "force", False),
+        data_docs=getattr(args, "data_docs", False),
     )
     source: RulesSource = opts.rules_source
     source.load(opts.year)  # a missing or broken rules file is reported before anything runs
@@ -114,23 +123,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         if last is not None:  # decided before Prefect or Great Expectations is imported
             print(nochange.nothing_new_message(last) + last_morning_report(opts, last.as_of))
             return 0
-        from flows.nightly_refresh import nightly_refresh
+        with gate_worker.early():  # GX imports on the other core meanwhile
+            from flows.nightly_refresh import nightly_refresh
 
-        quiet_prefect_console()
-        with prefect_env.one_off_run():
-            nightly_refresh(
-                str(opts.raw_dir),
-                str(opts.marts_path),
-                str(opts.work_path),
-                opts.year,
-                opts.as_of,
-                rules_dir=str(opts.rules_dir),
-                allow_older=opts.allow_older,
-                wait_seconds=opts.wait_seconds,
-                run_id=opts.run_id,
-                keep_followup=opts.keep_followup,
-                force=opts.force,
-            )
+            quiet_prefect_console()
+            with prefect_env.one_off_run():
+                nightly_refresh(
+                    str(opts.raw_dir),
+                    str(opts.marts_path),
+                    str(opts.work_path),
+                    opts.year,
+                    opts.as_of,
+                    rules_dir=str(opts.rules_dir),
+                    allow_older=opts.allow_older,
+                    wait_seconds=opts.wait_seconds,
+                    run_id=opts.run_id,
+                    keep_followup=opts.keep_followup,
+                    force=opts.force,
+                    data_docs=opts.data_docs,
+                )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))
     show_morning_outputs(opts)
@@ -156,7 +167,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
     opts = resolve(args)
     out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
-    with run_context(opts):
+    with run_context(opts), gate_worker.early():
         from flows.year_end import year_end_scoreboard
 
         nochange.refuse_older(opts)
@@ -175,6 +186,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
                 run_id=opts.run_id,
                 keep_followup=opts.keep_followup,
                 force=opts.force,
+                data_docs=opts.data_docs,
             )
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))

@@ -230,6 +230,11 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="即使输入、规则、模型与程序都未变，也重新构建并发布。默认：未变时不做任何事",
     )
     p.add_argument(
+        "--data-docs",
+        action="store_true",
+        help="即使全部质量检查通过，也在运行报告中生成 GX Data Docs。默认：只在有检查未通过时生成",
+    )
+    p.add_argument(
         "--keep-followup",
         type=positive(int),
         default=DEFAULT_KEEP_FOLLOWUP,
