@@ -1,4 +1,4 @@
-"""The year-end flow and its files (OUTPUTS.md, year-end files): the xlsx (sheets, headers,
+"""The year-end flow and its files (README.md, year-end files): the xlsx (sheets, headers,
 advanced units filled, adjusted cells filled and commented), the CSV (BOM, 15 rows), the
 self-contained HTML report (no address, 暂定 banner only when provisional), and the report
 rendered in headless Chromium. The files are built once per module: a final season with one

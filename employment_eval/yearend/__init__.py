@@ -1,5 +1,6 @@
-"""The year-end files (OUTPUTS.md): scoreboard_<year>.xlsx, scoreboard_<year>.csv and
-report_<year>.html, rendered from the published marts file only (opened read-only).
+"""The year-end files (README.md, docs/使用说明.md): scoreboard_<year>.xlsx,
+scoreboard_<year>.csv and report_<year>.html, rendered from the published marts file only
+(opened read-only).
 
 Every text from the data goes through `employment_eval.textsafe` (bidi controls removed, CSV
 formulas neutralised, xlsx texts never cut, HTML escaped). Each file names where it comes from:
