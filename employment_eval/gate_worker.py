@@ -118,8 +118,7 @@ def prestart(*, force: bool = False) -> None:
     unless `force`."""
     global _WORKER
     if _WORKER is None and (
-        force
-        or (os.environ.get(ENV_DISABLE) != "1" and "great_expectations" not in sys.modules)
+        force or (os.environ.get(ENV_DISABLE) != "1" and "great_expectations" not in sys.modules)
     ):
         try:
             _WORKER = Worker()
