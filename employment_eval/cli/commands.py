@@ -270,7 +270,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from employment_eval.generate import generate
 
     out = Path(args.out).expanduser().resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and (
+        not out.is_dir() or any(not p.name.startswith(".") for p in out.iterdir())
+    ):  # a hidden file (data/raw/.gitkeep) does not count
         raise failures.UsageError(
             f"--out {out} 已存在且不是空文件夹；为免混入或覆盖已有数据，未生成任何文件。"
             "请指定一个不存在或空的文件夹。"
