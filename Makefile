@@ -35,6 +35,13 @@ demo: venv
 	$(BIN)/employment-eval run --as-of 2021-08-01 --allow-older
 	@echo "== 年终（2021-12-20）：刷新并输出记分板文件 =="
 	$(BIN)/employment-eval scoreboard --as-of 2021-12-20
+	@echo ""
+	@echo "演示生成的文件："
+	@echo "  季中晨报（2021-08-01）：data/marts/progress_2021_2021-08-01.html 与 .xlsx"
+	@echo "  年终晨报（2021-12-20）：data/marts/progress_2021_2021-12-20.html 与 .xlsx"
+	@echo "  年终文件：data/marts/scoreboard_2021.xlsx、scoreboard_2021.csv、report_2021.html"
+	@echo "  发布数据库：data/marts/employment.duckdb（.venv/bin/duckdb -readonly 打开）"
+	@echo "  各单位跟进名单（含个人信息）：data/work/followup/"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -127,7 +127,7 @@ def audit_marts(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> tuple[Path,
     for text in warnings:
         logger.warning(text)
     logger.info(
-        "质量检查：%d 项，%d 项警告；报告与 Data Docs：%s",
+        "质量检查：%d 项，%d 项警告；运行报告：%s",
         len(results),
         len(warnings),
         audit.report_dir(opts),
