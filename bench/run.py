@@ -19,6 +19,13 @@ Scenarios (`--scenarios`, comma-separated; docs/BENCHMARKS.md):
           alternating rounds (ABAB...) on the demo season
   startup interpreter start and imports; prefect: the server's start and the nightly flow
           (scenario b) run for real against it
+  cli     the command line as the centre runs it, whole process, against a running Prefect
+          server, on the demo season (`generate` defaults): a night with one new export, then
+          the same night again (nothing new), in alternating rounds
+
+Every scenario's published marts are compared with those of a plain full rebuild of the same
+inputs (the stages as plain calls, fresh working database): "identical" in the report lists
+each comparison (marts.run_info, which names the run, aside).
 
 How it measures (the same in every scenario):
 - wall: time.perf_counter() around each stage inside the worker process;
@@ -66,7 +73,7 @@ FEW_STORED = 10
 SIZES = {"100k": 31.81, "1m": 318.1, "10m": 3181.0}  # scale 1 = 3,144 graduates
 R50 = (50.0, 40)  # scale, exports
 QUICK = {"season_exports": 31, "sizes": {"100k": 3.181, "1m": 31.81}, "r50": (5.0, 8)}
-ALL = ("a", "b", "c", "size", "night10m", "r50", "runner", "startup", "prefect")
+ALL = ("a", "b", "c", "size", "night10m", "r50", "runner", "startup", "prefect", "cli")
 TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak RSS
     "a wall": ("a", "wall", 30.0),
     "b wall": ("b", "wall", 10.0),
@@ -78,6 +85,8 @@ TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak
     "night 10 M peak": ("night10m", "rss", 8192.0),
     "scale 50 x 40 peak": ("r50", "rss", 3072.0),
 }
+# whole command-line process, against a running server (scenario cli)
+TARGETS_CLI = {"one new export": ("night", 5.0), "nothing new": ("nothing_new", 2.0)}
 TARGET_RATIO_BC = 1.5
 TARGET_RATIO_RUNNER = 1.3
 
@@ -207,7 +216,31 @@ def _worker_stages(args: argparse.Namespace) -> dict:
         ],
         "models": {m.name: m.seconds for m in built.models},
         "checks": len(results),
+        "marts_digest": marts_digest(opts.marts_path),
     }
+
+
+def marts_digest(path: Path) -> str:
+    """The content of a published marts file: every table's rows, in order, but the run's own
+    record (marts.run_info: run id, generation time)."""
+    import hashlib
+
+    import duckdb
+
+    digest = hashlib.sha256()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where not (schema_name = 'marts' and table_name = 'run_info') order by all"
+        ).fetchall()
+        for schema, table in tables:
+            digest.update(f"{schema}.{table}\n".encode())
+            for row in con.execute(f'select * from "{schema}"."{table}" order by all').fetchall():
+                digest.update(repr(row).encode())
+    finally:
+        con.close()
+    return digest.hexdigest()
 
 
 def _worker_runner(args: argparse.Namespace) -> dict:
@@ -430,10 +463,21 @@ def _summary(runs: list[dict], params: dict) -> dict:
     }
 
 
-def full_run(name: str, raw: Path, scratch: Path, i: int) -> dict:
-    """A full rebuild: a fresh working database and no published marts."""
+def full_run(
+    name: str,
+    raw: Path | None,
+    scratch: Path,
+    i: int,
+    exports: list[Path] | None = None,
+    season: Path | None = None,
+) -> dict:
+    """A full rebuild: a fresh working database and no published marts (of `raw`, or of a raw
+    folder made of the season's `exports` and its other files)."""
     place = scratch / f"{name}-{i}"
     shutil.rmtree(place, ignore_errors=True)
+    if raw is None:
+        link_tree([*exports, *_non_registration_files(season)], season, place / "raw")
+        raw = place / "raw"
     try:
         r = run_worker("stages", raw, place / WORK, place / MARTS)
     finally:
@@ -544,6 +588,11 @@ def scenario_season(report: dict, args, scratch: Path, which: set[str]) -> dict:
             runs[k].append(night_run(k, warm[k], season, [*kept[k], new], scratch, i))
     for k in ("b", "c"):
         report["scenarios"][k] = _summary(runs[k], {"stored": len(kept[k]), "new": new_rel})
+    c_plain = full_run("c-plain", None, scratch, 0, [*few, new], season)
+    plain = {"b": first["marts_digest"], "c": c_plain["marts_digest"]}
+    for k in ("b", "c"):
+        same = all(r["marts_digest"] == plain[k] for r in runs[k])
+        report.setdefault("identical", {})[f"{k} = plain full rebuild"] = same
     ratios = [b["stages"]["total"]["wall_s"] / c["stages"]["total"]["wall_s"]
               for b, c in zip(runs["b"], runs["c"], strict=True)]  # fmt: skip
     report["ratios"]["b/c"] = {
@@ -719,6 +768,70 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
     }
 
 
+def _cli_run(place: Path, env: dict) -> tuple[float, float, str]:
+    """`employment-eval run` as the centre runs it: (wall s of the whole process, load before,
+    stdout)."""
+    load = Load.before_run()
+    cmd = [*_cli(), "run", "--raw", str(place / "raw"), "--marts", str(place / MARTS)]
+    cmd += ["--work", str(place / WORK), "--as-of", AS_OF]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=_env(env), capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(f"command line run failed ({place})")
+    return wall, load, proc.stdout
+
+
+def scenario_cli(report: dict, args, scratch: Path) -> None:
+    """The demo season; the warm state has every export but the last; each round: a night
+    with the last export (one new), then the same night again (nothing new)."""
+    season = generate(args.data, 1, None, "mixed")
+    first = full_run("cli-plain", season, scratch, 0)  # the plain full rebuild's marts
+    ordered = _by_date(first["files"])
+    stored, new = [season / p for p in ordered[:-1]], season / ordered[-1]
+    home = Path(tempfile.mkdtemp(prefix="ee-bench-prefect-"))
+    proc, url, _ = start_prefect(home)
+    env = {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
+    print(f"(cli) demo season: {len(stored)} stored + {ordered[-1]}; command line, whole process")
+    try:
+        warm = scratch / "cli-warm"
+        other = [p for p in _non_registration_files(season) if "special_groups" not in p.parts]
+        link_tree([*stored, *other], season, warm / "raw")
+        _cli_run(warm, env)
+        runs: dict[str, list] = {"night": [], "nothing_new": []}
+        same = True
+        for i in range(args.runs):
+            place = night_place(warm, scratch / f"cli-{i}", season, [*stored, new])
+            wall, load, out = _cli_run(place, env)
+            runs["night"].append({"wall_s": wall, "load1": load})
+            same &= marts_digest(place / MARTS) == first["marts_digest"]
+            published = (place / MARTS).read_bytes()
+            wall, load, out = _cli_run(place, env)
+            assert "没有新的输入" in out and (place / MARTS).read_bytes() == published, out
+            runs["nothing_new"].append({"wall_s": wall, "load1": load})
+            print(
+                f"  round {i + 1}: one new export {runs['night'][-1]['wall_s']:.2f} s "
+                f"(load {runs['night'][-1]['load1']:.2f}), nothing new {wall:.2f} s "
+                f"(load {load:.2f})",
+                flush=True,
+            )
+            shutil.rmtree(place, ignore_errors=True)
+    finally:
+        stop_prefect(proc)
+        shutil.rmtree(home, ignore_errors=True)
+    report["cli"] = {
+        k: {
+            "median_wall_s": statistics.median(r["wall_s"] for r in v),
+            "walls": [r["wall_s"] for r in v],
+            "load1": statistics.median(r["load1"] for r in v),
+            "runs": len(v),
+        }
+        for k, v in runs.items()
+    }
+    report.setdefault("identical", {})["cli night = plain full rebuild"] = same
+
+
 def machine() -> dict:
     return {
         "cores": os.cpu_count(),
@@ -791,6 +904,16 @@ def print_table(report: dict) -> None:
             f"{st['pipeline_imports']:.2f} s; + flow imports (Prefect) {st['flow_imports']:.2f} s "
             f"(load {st['load1']:.2f})"
         )
+    cl = report.get("cli")
+    if cl:
+        for key, label in (("night", "one new export"), ("nothing_new", "nothing new")):
+            c = cl[key]
+            print(
+                f"command line, {label}: {c['median_wall_s']:.2f} s whole process (median of "
+                f"{c['runs']}, alternating; load {c['load1']:.2f}; runs "
+                + ", ".join(f"{w:.2f}" for w in c["walls"])
+                + ")"
+            )
     pf = report.get("prefect")
     if pf:
         print(
@@ -820,6 +943,13 @@ def judge(report: dict) -> dict:
         out[f"(b)/(c) <= {TARGET_RATIO_BC}"] = (
             f"{r:.2f} — {'met' if r <= TARGET_RATIO_BC else 'MISSED'}"
         )
+    for name, (key, limit) in TARGETS_CLI.items():
+        if key in report.get("cli", {}):
+            value = report["cli"][key]["median_wall_s"]
+            verdict = "met" if value <= limit else "MISSED"
+            out[f"{name} night, whole process <= {limit:g} s"] = f"{value:.2f} s — {verdict}"
+    for name, same in report.get("identical", {}).items():
+        out[f"marts identical: {name}"] = "yes" if same else "NO"
     if report.get("runner"):
         r = report["runner"]["ratio_of_medians"]
         verdict = "met" if r <= TARGET_RATIO_RUNNER else "MISSED"
@@ -901,6 +1031,9 @@ def main(argv: list[str] | None = None) -> int:
         if "startup" in which:
             print("start-up costs", flush=True)
             report["startup"] = startup_costs(max(3, args.runs))
+        if "cli" in which:
+            scenario_cli(report, args, scratch)
+            save()
         if "prefect" in which and season_info is not None:
             print("Prefect: server start and the nightly flow (b)", flush=True)
             report["prefect"] = prefect_section(season_info, scratch, args.runs)

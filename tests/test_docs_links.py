@@ -38,7 +38,7 @@ SKIPPED_DIR_NAMES = {
     "node_modules",
 }
 SKIPPED_TOP = {"data"}  # inputs and outputs of the centre's runs, never part of the repository
-RUNTIME_PREFIXES = ("data/", "bench/results/", ".venv/")  # created by runs and by `make venv`
+RUNTIME_PREFIXES = ("data/", "bench/results/", ".venv/", "bench/.venv-dbt")  # made by runs, make
 PLACEHOLDER = re.compile(r"[<>{}*…~]")
 WEB = ("http://", "https://", "mailto:")
 
