@@ -329,8 +329,9 @@ def generate(out: Path, scale: float, exports: int | None, fmt: str) -> Path:
     """`employment-eval generate` into a cached folder named by its arguments."""
     target = out / f"scale{scale:g}-exports{exports or 'default'}-{fmt}"
     stamp = target / ".complete"
-    if stamp.exists():
-        return target
+    version = _generator_version()
+    if stamp.exists() and version in stamp.read_text(encoding="utf-8"):
+        return target  # made by this version of the generator
     shutil.rmtree(target, ignore_errors=True)
     cmd = [*_cli(), "generate", "--out", str(target), "--year", str(YEAR), "--seed", "2021"]
     cmd += ["--scale", f"{scale:g}", "--format", fmt]
@@ -339,8 +340,18 @@ def generate(out: Path, scale: float, exports: int | None, fmt: str) -> Path:
     start = time.perf_counter()
     proc = subprocess.run(cmd, check=True, env=_env(), capture_output=True, text=True)
     print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
-    stamp.write_text(proc.stdout, encoding="utf-8")
+    stamp.write_text(f"{proc.stdout}\ngenerator {version}\n", encoding="utf-8")
     return target
+
+
+def _generator_version() -> str:
+    """A digest of the generator's code: cached data of another version is made again."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((HERE.parent / "employment_eval" / "generate").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def graduates(folder: Path) -> int:
