@@ -206,3 +206,21 @@ def test_the_scheduled_runs_block_registers_both_deployments(sandbox, tmp_path) 
     outputs = [p.stdout.read() for p in (server, serve) if p is not None]
     for text in outputs:
         assert "Traceback" not in text and "telemetry" not in text.lower()
+
+
+def test_every_published_table_and_column_carries_its_comment(sandbox) -> None:
+    """Through the project's DuckDB CLI (1.x, on the published storage version)."""
+    query = (
+        "select count(*) from duckdb_columns() where schema_name = 'marts' "
+        "and coalesce(comment, '') = ''; "
+        "select count(*) from duckdb_tables() where schema_name = 'marts' "
+        "and coalesce(comment, '') = ''; "
+        "select count(*) from duckdb_columns() where schema_name = 'marts';"
+    )
+    done = run_shell(
+        f'.venv/bin/duckdb -readonly -csv -noheader data/marts/employment.duckdb "{query}"',
+        sandbox,
+    )
+    assert done.returncode == 0, done.stderr
+    empty_columns, empty_tables, columns = (int(x) for x in done.stdout.split())
+    assert (empty_columns, empty_tables) == (0, 0) and columns > 80
