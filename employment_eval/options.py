@@ -69,6 +69,38 @@ class RunOptions:
     def rules_source(self) -> RulesSource:
         return RulesSource(self.rules_dir or default_rules_dir(self.raw_dir))
 
+    def flow_parameters(self) -> dict[str, object]:
+        """These options as the keyword arguments of the flows (`nightly_refresh`,
+        `year_end_scoreboard`): what a Prefect run records as its parameters."""
+        return {
+            "raw_dir": str(self.raw_dir),
+            "marts_path": str(self.marts_path),
+            "work_path": str(self.work_path),
+            "year": self.year,
+            "as_of": self.as_of,
+            "rules_dir": str(self.rules_dir) if self.rules_dir else None,
+            "allow_older": self.allow_older,
+            "wait_seconds": self.wait_seconds,
+            "run_id": self.run_id,
+            "keep_followup": self.keep_followup,
+            "force": self.force,
+            "data_docs": self.data_docs,
+        }
+
+    @classmethod
+    def from_flow_parameters(
+        cls,
+        raw_dir: str,
+        marts_path: str,
+        work_path: str,
+        year: int | None,
+        as_of: dt.date | None,
+        rules_dir: str | None,
+        **options: object,
+    ) -> RunOptions:
+        """The inverse of `flow_parameters` (a flow's arguments, as a deployment passes them)."""
+        return cls.resolve(raw_dir, marts_path, work_path, year, as_of, rules=rules_dir, **options)
+
     @classmethod
     def resolve(
         cls,

@@ -48,21 +48,10 @@ def year_end_scoreboard(
 ) -> list[str]:
     """Refresh the marts, then write the year's scoreboard files into out_dir (default: the
     folder of the marts file). Returns the paths written."""
+    parameters = dict(locals())  # the flow's parameters, as given
+    parameters.pop("out_dir")
+    opts = RunOptions.from_flow_parameters(**parameters)
     fsmodes.private_by_default()
-    opts = RunOptions.resolve(
-        raw_dir,
-        marts_path,
-        work_path,
-        year,
-        as_of,
-        rules=rules_dir,
-        allow_older=allow_older,
-        wait_seconds=wait_seconds,
-        run_id=run_id,
-        keep_followup=keep_followup,
-        force=force,
-        data_docs=data_docs,
-    )
     out = Path(out_dir).expanduser().resolve() if out_dir else opts.marts_path.parent
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path, out)
     fsmodes.public_dir(opts.marts_path.parent)
@@ -71,18 +60,5 @@ def year_end_scoreboard(
         locks.hold(opts.work_path, opts.wait_seconds),
         locks.hold(opts.marts_path, opts.wait_seconds),
     ):
-        nightly_refresh(
-            str(opts.raw_dir),
-            str(opts.marts_path),
-            str(opts.work_path),
-            opts.year,
-            opts.as_of,
-            rules_dir=str(opts.rules_dir),
-            allow_older=opts.allow_older,
-            wait_seconds=opts.wait_seconds,
-            run_id=opts.run_id,
-            keep_followup=opts.keep_followup,
-            force=opts.force,
-            data_docs=opts.data_docs,
-        )
+        nightly_refresh(**opts.flow_parameters())
         return write_year_end_files(opts, out)

@@ -128,20 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             quiet_prefect_console()
             with prefect_env.one_off_run():
-                nightly_refresh(
-                    str(opts.raw_dir),
-                    str(opts.marts_path),
-                    str(opts.work_path),
-                    opts.year,
-                    opts.as_of,
-                    rules_dir=str(opts.rules_dir),
-                    allow_older=opts.allow_older,
-                    wait_seconds=opts.wait_seconds,
-                    run_id=opts.run_id,
-                    keep_followup=opts.keep_followup,
-                    force=opts.force,
-                    data_docs=opts.data_docs,
-                )
+                nightly_refresh(**opts.flow_parameters())
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))
     show_morning_outputs(opts)
@@ -173,21 +160,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
         nochange.refuse_older(opts)
         quiet_prefect_console()
         with prefect_env.one_off_run():
-            paths = year_end_scoreboard(
-                str(opts.raw_dir),
-                str(opts.marts_path),
-                str(opts.work_path),
-                opts.year,
-                opts.as_of,
-                str(out),
-                rules_dir=str(opts.rules_dir),
-                allow_older=opts.allow_older,
-                wait_seconds=opts.wait_seconds,
-                run_id=opts.run_id,
-                keep_followup=opts.keep_followup,
-                force=opts.force,
-                data_docs=opts.data_docs,
-            )
+            paths = year_end_scoreboard(**opts.flow_parameters(), out_dir=str(out))
     show_warnings(opts.run_id, report_dir(opts))
     print(scoreboard_text(opts.marts_path, opts.year))
     show_morning_outputs(opts)
