@@ -150,9 +150,8 @@ def _worker_stages(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     from employment_eval import adjustments, audit, build, publish, quality, warehouse
     from employment_eval.ingest.api import ingest
-    from employment_eval.options import RunOptions, now_in_shanghai
+    from employment_eval.options import RunOptions
     from employment_eval.problems import raise_if_errors
-    from employment_eval.version import code_version
 
     # the audit's Great Expectations suites import it lazily: count it as an import
     with contextlib.suppress(ImportError):
@@ -164,7 +163,6 @@ def _worker_stages(args: argparse.Namespace) -> dict:
     with _Stage("ingest", stages):
         opts = RunOptions.resolve(args.raw, args.marts, args.work, YEAR, as_of)
         rules = opts.rules_source.load_all()
-        this_year = next(r for r in rules if r.year == opts.year)
         con = warehouse.open_work(opts.work_path)
         warehouse.log_run_start(
             con,
@@ -176,18 +174,7 @@ def _worker_stages(args: argparse.Namespace) -> dict:
         )
         result = ingest(opts.raw_dir, con, as_of=opts.as_of, run_id=opts.run_id, rules=rules)
         warehouse.log_run_files(con, opts.run_id)
-        warehouse.record_run_facts(
-            con,
-            run_id=opts.run_id,
-            year=opts.year,
-            as_of=opts.as_of,
-            rules_file=this_year.path,
-            rules_sha256=this_year.sha256,
-            policy_number=this_year.policy_number,
-            code_version=code_version(),
-            generated_at=now_in_shanghai(),
-            input_files=len(result.files),
-        )
+        warehouse.record_run(con, opts, rules, len(result.files))
     with _Stage("build", stages):
         built = build.build_models(con, rules)
         raise_if_errors(adjustments.decision_problems(con))

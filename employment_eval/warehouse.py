@@ -127,6 +127,26 @@ def log_run_start(
     return len(stale)
 
 
+def record_run(con: duckdb.DuckDBPyConnection, opts, rules: list, input_files: int) -> None:
+    """`record_run_facts` for a run's options and its loaded rules (the run's year's file)."""
+    from employment_eval.options import now_in_shanghai
+    from employment_eval.version import code_version
+
+    this_year = next(r for r in rules if r.year == opts.year)
+    record_run_facts(
+        con,
+        run_id=opts.run_id,
+        year=opts.year,
+        as_of=opts.as_of,
+        rules_file=this_year.path,
+        rules_sha256=this_year.sha256,
+        policy_number=this_year.policy_number,
+        code_version=code_version(),
+        generated_at=now_in_shanghai(),
+        input_files=input_files,
+    )
+
+
 def log_run_report(con: duckdb.DuckDBPyConnection, run_id: str, report_dir: Path) -> None:
     """Where the run's quality report and Data Docs are (the working folder)."""
     con.execute(

@@ -41,11 +41,9 @@ from employment_eval.options import (
     DEFAULT_KEEP_FOLLOWUP,
     DEFAULT_WAIT_SECONDS,
     RunOptions,
-    now_in_shanghai,
 )
 from employment_eval.problems import raise_if_errors
 from employment_eval.rules import Rules
-from employment_eval.version import code_version
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -72,19 +70,7 @@ def ingest_inputs(
         )
         raise_if_errors(years.missing_rules_problems(con, opts.rules_source))  # every year's rules
         warehouse.log_run_files(con, opts.run_id)
-        this_year = next(r for r in rules if r.year == opts.year)
-        warehouse.record_run_facts(
-            con,
-            run_id=opts.run_id,
-            year=opts.year,
-            as_of=opts.as_of,
-            rules_file=this_year.path,
-            rules_sha256=this_year.sha256,
-            policy_number=this_year.policy_number,
-            code_version=code_version(),
-            generated_at=now_in_shanghai(),
-            input_files=len(result.files),
-        )
+        warehouse.record_run(con, opts, rules, len(result.files))
         failures.keep_warnings(
             opts.run_id, audit.report_dir(opts), [p.render() for p in result.problems]
         )
@@ -229,21 +215,8 @@ def nightly_refresh(
     """Refresh the marts from the files now under raw_dir; returns the run id. When nothing
     changed since the last publish (employment_eval.nochange) it does nothing, unless
     `force`."""
+    opts = RunOptions.from_flow_parameters(**locals())  # the flow's parameters, as given
     fsmodes.private_by_default()
-    opts = RunOptions.resolve(
-        raw_dir,
-        marts_path,
-        work_path,
-        year,
-        as_of,
-        rules=rules_dir,
-        allow_older=allow_older,
-        wait_seconds=wait_seconds,
-        run_id=run_id,
-        keep_followup=keep_followup,
-        force=force,
-        data_docs=data_docs,
-    )
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
     rules = load_rules(opts)
     fsmodes.public_dir(opts.marts_path.parent)
