@@ -28,6 +28,7 @@ from employment_eval.yearend.workbook import (
     WORKBOOK_OPTIONS,
     _Formats,
     _Sheet,
+    document_properties,
 )
 
 BEHIND_FILL = "#FCE4D6"  # rows still short of the next node's target
@@ -77,19 +78,8 @@ FINAL_HEADERS = (
 
 
 def write_workbook(m: Morning, path: Path) -> Path:
-    p = m.provenance
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as wb:
-        wb.set_properties(
-            {
-                "title": textsafe.clean(text.title(m)),
-                "subject": textsafe.clean(p.policy),
-                "author": "就业指导中心",
-                "comments": textsafe.clean(text.provenance_line(m)),
-                "created": p.generated_at,
-            }
-        )
-        for name, value in (("运行编号", p.run_id), ("规则SHA256", p.rules_sha256)):
-            wb.set_custom_property(name, textsafe.excel_text(value, f"文档属性「{name}」", 255))
+        document_properties(wb, m.provenance, text.title(m), text.provenance_line(m))
         fmt = _Formats(wb)
         for group in GROUP_ORDER:
             if m.in_season:

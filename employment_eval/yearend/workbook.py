@@ -103,20 +103,24 @@ class _Sheet:
         self.ws.write_comment(row, col, safe, options)
 
 
+def document_properties(wb: Workbook, p, title: str, provenance_line: str) -> None:
+    """Where the workbook comes from, in its document properties (also the morning report's)."""
+    wb.set_properties(
+        {
+            "title": textsafe.clean(title),
+            "subject": textsafe.clean(p.policy),
+            "author": "就业指导中心",
+            "comments": textsafe.clean(provenance_line),
+            "created": p.generated_at,
+        }
+    )
+    for name, value in (("运行编号", p.run_id), ("规则SHA256", p.rules_sha256)):
+        wb.set_custom_property(name, textsafe.excel_text(value, f"文档属性「{name}」", 255))
+
+
 def write_workbook(ye: YearEnd, path: Path) -> Path:
-    p = ye.provenance
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as wb:
-        wb.set_properties(
-            {
-                "title": textsafe.clean(labels.title(ye)),
-                "subject": textsafe.clean(p.policy),
-                "author": "就业指导中心",
-                "comments": textsafe.clean(labels.provenance_line(ye)),
-                "created": p.generated_at,
-            }
-        )
-        for name, value in (("运行编号", p.run_id), ("规则SHA256", p.rules_sha256)):
-            wb.set_custom_property(name, textsafe.excel_text(value, f"文档属性「{name}」", 255))
+        document_properties(wb, ye.provenance, labels.title(ye), labels.provenance_line(ye))
         fmt = _Formats(wb)
         for group in GROUP_ORDER:
             _group_sheet(wb, fmt, ye, group)
