@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import stat
 import subprocess
@@ -18,6 +17,7 @@ import duckdb
 import pytest
 
 from employment_eval import locks
+from tests.cli_helpers import cli
 
 pytestmark = pytest.mark.cli
 
@@ -28,17 +28,6 @@ def sha(path: Path) -> str:
 
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): sha(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300):
-    return subprocess.run(
-        [sys.executable, "-m", "employment_eval", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def assert_paragraph(result, code: int, *fragments: str) -> None:

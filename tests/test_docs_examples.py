@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +26,7 @@ from employment_eval.ingest.schema import COLUMNS
 from employment_eval.paths import PROJECT_ROOT, REFERENCE_DIR, RULES_DIR
 from employment_eval.reference import Reference
 from employment_eval.rules import KNOB_CHOICES, load_rules
+from tests.cli_helpers import cli
 from tests.warehouse_factory import Grad, build_scenario, season, unemployed
 
 DOCS = PROJECT_ROOT / "docs"
@@ -78,17 +76,6 @@ def percent(bp: int) -> str:
 
 
 # --- the command line on the example files ----------------------------------------------------
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "employment_eval", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ},
-    )
 
 
 EXAMPLE_FILES = sorted(

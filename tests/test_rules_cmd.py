@@ -6,30 +6,16 @@ its key and line; exit codes 0, 1, 2)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from employment_eval.paths import RULES_DIR
 from employment_eval.rules import GROUPS, KNOB_CHOICES, SECTION_KEYS, load_rules
+from tests.cli_helpers import cli
 
 pytestmark = pytest.mark.cli
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "employment_eval", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-    )
 
 
 def _dates(value: object) -> list[dt.date]:

@@ -23,6 +23,7 @@ from employment_eval.paths import RULES_DIR
 from employment_eval.rules import load_rules_file
 from employment_eval.whatif import run_whatif
 from flows.nightly_refresh import nightly_refresh
+from tests.cli_helpers import cli
 
 AS_OF = dt.date(2021, 12, 20)
 OFFICIAL = RULES_DIR / "2021.toml"
@@ -72,17 +73,6 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("whatif")
     summary = generate(root / "raw", year=2021, seed=5, scale=0.4, exports=6)
     return {"root": root, "tie": summary["features"]["tie_at_cutoff"], **refresh(root, "official")}
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "employment_eval", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-    )
 
 
 def test_the_official_rules_as_the_draft_change_nothing(season) -> None:
