@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from employment_eval import textsafe
-from employment_eval.publish import open_published
+from employment_eval.publish import fetch_dicts, open_published
 from employment_eval.yearend.data import MissingProvenanceError, read_provenance
 
 WARNINGS_SHOWN = 50
@@ -20,11 +20,9 @@ WARNINGS_SHOWN = 50
 def _query(marts_path: Path, sql: str, params: list[object]) -> list[dict]:
     con = open_published(marts_path)
     try:
-        cur = con.execute(sql, params)
-        names = [d[0] for d in cur.description]
         return [
-            {k: textsafe.markdown_cell(v) for k, v in zip(names, row, strict=True)}
-            for row in cur.fetchall()
+            {k: textsafe.markdown_cell(v) for k, v in row.items()}
+            for row in fetch_dicts(con, sql, params)
         ]
     finally:
         con.close()

@@ -174,3 +174,13 @@ def open_published(marts_path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("attach ? as published (read_only)", [str(marts_path)])
     con.execute("use published")
     return con
+
+
+def fetch_dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict | None = None
+) -> list[dict]:
+    """The rows of a query as dicts keyed by column name (the readers of the published file:
+    year-end files, morning report, trends, artifacts)."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from employment_eval.publish import open_published
+from employment_eval.publish import fetch_dicts, open_published
 
 INDICATOR_COLUMNS = tuple(f"i{i}_points" for i in range(1, 10))
 
@@ -60,7 +60,8 @@ def read_unit_trends(marts_path: Path, years: Iterable[int] | None = None) -> li
         if not present:
             return []
         wanted = sorted(set(years)) if years is not None else None
-        cursor = con.execute(
+        rows = fetch_dicts(
+            con,
             """
             select t.*, u.unit_name, u.short_name, u.sort_order
             from marts.unit_trends as t
@@ -70,8 +71,6 @@ def read_unit_trends(marts_path: Path, years: Iterable[int] | None = None) -> li
             """,
             {"years": wanted},
         )
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     finally:
         con.close()
     trends: dict[str, list[dict]] = {}

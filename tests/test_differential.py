@@ -19,33 +19,10 @@ from employment_eval import build, warehouse
 from employment_eval.generate import generate
 from employment_eval.ingest.api import ingest
 from employment_eval.rules import KNOB_CHOICES, Rules, load_rules
-from tests.reference_impl import read_adjustments, score
+from tests.differential_helpers import compare_with_reference
 
 RULES = load_rules(2021)
 AS_OF = dt.date(2021, 12, 20)
-INDICATOR_COLUMNS = [
-    "year",
-    "unit_code",
-    "indicator",
-    "category",
-    "base_points",
-    "computed_points",
-    "points",
-    "adjusted",
-    "needs_review",
-]
-SCOREBOARD_COLUMNS = [
-    "year",
-    "unit_code",
-    "unit_group",
-    "total_points",
-    "rank_in_group",
-    "quota",
-    "is_advanced",
-    "tie_at_cutoff",
-    "is_decided_by_committee",
-    "status",
-]
 KNOB_SETTINGS = [
     ("require_verification", False),
     ("deduction_rounding", "ceil"),
@@ -90,51 +67,10 @@ def _warehouse(
     return con, raw
 
 
-def _staged(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    registrations = con.sql(
-        """select as_of_date, student_id, unit_code, degree, is_completion, graduation_year,
-                  destination_family, employer_name, employer_type_code,
-                  employer_province as province, is_grassroots_flag, is_verified,
-                  verification_date, ethnicity
-           from staging.stg_registrations"""
-    ).pl()
-    special = con.sql(
-        "select student_id, special_group, graduation_year from staging.stg_special_groups"
-    ).pl()
-    submissions = con.sql(
-        """select unit_code, year, i1_review_score, i2_complaints, i4_review_score,
-                  i4_report_date, i5_meeting_date, i5_talks, i7_forms, i8_stories
-           from staging.stg_submissions"""
-    ).pl()
-    return {"registrations": registrations, "special_groups": special, "submissions": submissions}
-
-
-def _rows(frame: pl.DataFrame, columns: list[str]) -> list[tuple]:
-    return sorted(frame.select(columns).rows(), key=repr)
-
-
 def _compare(con: duckdb.DuckDBPyConnection, raw: Path, rules: Rules, as_of: dt.date) -> dict:
     """Build, score independently, compare; returns the reference's frames."""
     build.build_models(con, [rules])
-    staged = _staged(con)
-    expected = score(
-        staged["registrations"],
-        staged["special_groups"],
-        staged["submissions"],
-        rules,
-        as_of,
-        adjustments=read_adjustments(raw / "adjustments"),
-    )
-    sql_scores = con.sql(f"select {', '.join(INDICATOR_COLUMNS)} from marts.indicator_scores").pl()
-    sql_board = con.sql(f"select {', '.join(SCOREBOARD_COLUMNS)} from marts.scoreboard").pl()
-    got, want = (
-        _rows(sql_scores, INDICATOR_COLUMNS),
-        _rows(expected["indicator_scores"], INDICATOR_COLUMNS),
-    )
-    diff = [(g, w) for g, w in zip(got, want, strict=True) if g != w]
-    assert not diff, diff[:5]
-    assert _rows(sql_board, SCOREBOARD_COLUMNS) == _rows(expected["scoreboard"], SCOREBOARD_COLUMNS)
-    return expected
+    return compare_with_reference(con, raw, [rules], as_of)[rules.year]
 
 
 @pytest.mark.parametrize(

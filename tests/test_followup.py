@@ -21,6 +21,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from raw_layer import included_registrations
 
 from employment_eval import failures, followup
 from flows.nightly_refresh import nightly_refresh
@@ -35,26 +36,6 @@ DEGREES = {"本科": "bachelor", "硕士": "master", "博士": "doctor"}
 GROUP_OF_HEADING = {name: code for code, name, _ in followup.GROUPS}
 CHANGE_FIELDS = ["unit_code", "degree_code", "destination_code", "employer", "is_verified",
                  "verified_date"]  # fmt: skip
-
-
-def _raw(work: Path) -> pl.DataFrame:
-    con = duckdb.connect(str(work), read_only=True)
-    try:
-        return con.sql(
-            """select r.student_id, r.name, r.unit_code, r.degree_code, r.destination_code,
-                      r.employer, r.is_verified, r.verified_date, f.as_of_date,
-                      d.is_employed as destination_counts
-               from raw.registrations as r
-               inner join (select distinct file_sha256, as_of_date from meta.current_files
-                           where kind = 'registrations' and is_included) as f
-                   on r.file_sha256 = f.file_sha256
-               inner join reference.destination_codes as d
-                   on r.destination_family = d.destination_code
-               where r.cohort_year = ? and not r.is_completion""",
-            params=[YEAR],
-        ).pl()
-    finally:
-        con.close()
 
 
 def _counted(by: pl.Expr) -> pl.Expr:
@@ -142,7 +123,7 @@ def night(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[st
     work = base / "work" / "warehouse.duckdb"
     with failures.unwrapped():
         run_id = nightly_refresh(str(raw), str(marts), str(work), YEAR, MID)
-    rows = _raw(work)
+    rows = included_registrations(work, YEAR)
     con = duckdb.connect(str(work), read_only=True)
     units = con.execute("select unit_code, short_name from reference.units").fetchall()
     con.close()

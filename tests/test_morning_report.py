@@ -21,6 +21,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from raw_layer import included_registrations
 
 from employment_eval import cli, failures, followup, morning
 from employment_eval.rules import load_rules
@@ -38,25 +39,7 @@ DEGREES = {"bachelor": "本科", "master": "硕士", "doctor": "博士"}
 
 
 def _raw_rows(work: Path) -> pl.DataFrame:
-    """The cohort's registration rows of the exports this run included, from the raw layer
-    (as parsed from the files) and the run's manifest, with the export's as-of date."""
-    con = duckdb.connect(str(work), read_only=True)
-    try:
-        return con.sql(
-            """select r.student_id, r.unit_code, r.degree_code as degree, r.destination_family,
-                      r.is_verified, r.verified_date, f.as_of_date,
-                      d.is_employed as destination_counts
-               from raw.registrations as r
-               inner join (select distinct file_sha256, as_of_date from meta.current_files
-                           where kind = 'registrations' and is_included) as f
-                   on r.file_sha256 = f.file_sha256
-               inner join reference.destination_codes as d
-                   on r.destination_family = d.destination_code
-               where r.cohort_year = ? and not r.is_completion""",
-            params=[YEAR],
-        ).pl()
-    finally:
-        con.close()
+    return included_registrations(work, YEAR).rename({"degree_code": "degree"})
 
 
 def _expected_at(rows: pl.DataFrame, day: dt.date, node: dt.date) -> dict[tuple[str, str], dict]:

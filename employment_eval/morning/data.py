@@ -20,12 +20,14 @@ from pathlib import Path
 import duckdb
 
 from employment_eval.problems import Problem
-from employment_eval.publish import open_published
+from employment_eval.publish import fetch_dicts, open_published
 from employment_eval.yearend.data import (
     DEGREE_ORDER,
     GROUP_ORDER,
     STATUS_NAMES,
+    NodeRate,
     Provenance,
+    node_rates,
     read_provenance,
 )
 
@@ -82,29 +84,10 @@ class UnitProgress:
 
 
 @dataclass(frozen=True)
-class NodeResult:
-    """One unit and degree at the year's last node (a row of marts.milestone_rates)."""
-
-    degree: str
-    graduates: int
-    employed: int
-    rate: Decimal
-    target: Decimal
-    required: int
-    bonus: int
-    deduction: Decimal
-    status: str
-
-    @property
-    def is_met(self) -> bool:
-        return self.employed >= self.required
-
-
-@dataclass(frozen=True)
 class UnitFinal:
     unit: Unit
     base_points: int
-    degrees: tuple[NodeResult, ...]
+    degrees: tuple[NodeRate, ...]  # the last node's results
 
     @property
     def node_points(self) -> Decimal:
@@ -219,12 +202,6 @@ def read_morning(
         con.close()
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict]:
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def _read(
     con: duckdb.DuckDBPyConnection,
     year: int,
@@ -240,10 +217,10 @@ def _read(
             group=r["unit_group"],
             sort_order=int(r["sort_order"]),
         )
-        for r in _rows(con, "select * from reference.units order by sort_order", [])
+        for r in fetch_dicts(con, "select * from reference.units order by sort_order", [])
     }
     board = _board(con, year, units)
-    nodes = _rows(
+    nodes = fetch_dicts(
         con,
         "select milestone_date, base_points from reference.rule_milestones where year = ? "
         "order by milestone_date",
@@ -253,7 +230,7 @@ def _read(
     upcoming = [d for d in base if d >= as_of]
     exports = _exports(con, year)
     latest = exports[-1] if exports else None
-    changes = _rows(
+    changes = fetch_dicts(
         con,
         "select max(previous_export_date) as prev, max(week_ago_export_date) as week "
         "from marts.rate_changes where year = ? and as_of_date = ?",
@@ -300,7 +277,7 @@ def _board(
             tie_at_cutoff=bool(r["tie_at_cutoff"]),
             status=r["status"],
         )
-        for r in _rows(con, "select * from marts.scoreboard where year = ?", [year])
+        for r in fetch_dicts(con, "select * from marts.scoreboard where year = ?", [year])
     ]
     return tuple(
         sorted(rows, key=lambda b: (GROUP_ORDER.index(b.unit.group), b.rank, b.unit.sort_order))
@@ -311,7 +288,7 @@ def _progress(
     con: duckdb.DuckDBPyConnection, year: int, units: dict[str, Unit]
 ) -> tuple[UnitProgress, ...]:
     by_unit: dict[str, list[dict]] = {}
-    for r in _rows(con, "select * from marts.progress where year = ?", [year]):
+    for r in fetch_dicts(con, "select * from marts.progress where year = ?", [year]):
         by_unit.setdefault(r["unit_code"], []).append(r)
     out = []
     for code, rows in by_unit.items():
@@ -363,25 +340,9 @@ def _finals(
     units: dict[str, Unit],
     board: tuple[BoardRow, ...],
 ) -> tuple[UnitFinal, ...]:
-    by_unit: dict[str, list[NodeResult]] = {}
-    for r in _rows(
-        con,
-        "select * from marts.milestone_rates where year = ? and milestone_date = ?",
-        [year, node],
-    ):
-        by_unit.setdefault(r["unit_code"], []).append(
-            NodeResult(
-                degree=r["degree"],
-                graduates=int(r["graduates"]),
-                employed=int(r["employed"]),
-                rate=r["employment_rate"],
-                target=r["target_rate"],
-                required=int(r["required_employed"]),
-                bonus=int(r["bonus"]),
-                deduction=r["deduction"],
-                status=r["status"],
-            )
-        )
+    by_unit: dict[str, list[NodeRate]] = {}
+    for rate in node_rates(con, year, node):
+        by_unit.setdefault(rate.unit_code, []).append(rate)
     order = {b.unit.code: i for i, b in enumerate(board)}
     return tuple(
         UnitFinal(

@@ -15,7 +15,6 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
-from employment_eval import textsafe
 from employment_eval.morning import text
 from employment_eval.morning.data import Morning
 from employment_eval.yearend import labels
@@ -29,6 +28,7 @@ from employment_eval.yearend.workbook import (
     _Formats,
     _Sheet,
     document_properties,
+    title_rows,
 )
 
 BEHIND_FILL = "#FCE4D6"  # rows still short of the next node's target
@@ -94,27 +94,18 @@ def write_workbook(m: Morning, path: Path) -> Path:
 
 
 def _title(sheet: _Sheet, m: Morning, heading: str, width: int) -> None:
-    ws, wb = sheet.ws, sheet.wb
-    big = wb.add_format({"bold": True, "font_size": 16})
-    sheet.merged(0, width - 1, f"{text.title(m)} · {heading}", big)
-    small = wb.add_format({"font_color": "#404040", "text_wrap": True})
-    sheet.merged(1, width - 1, text.summary(m), small)
-    grey = wb.add_format({"font_color": "#595959", "font_size": 9, "text_wrap": True})
-    sheet.merged(2, width - 1, text.provenance_line(m), grey)
-    ws.set_row(0, 28)
-    ws.set_row(1, 48)
-    ws.set_row(2, 26)
-    footer = textsafe.clean(
-        f"就业进度晨报 · 评估日期 {m.as_of.isoformat()} · 运行编号 {m.provenance.run_id}"
-    ).replace("&", "&&")
-    if textsafe.utf16_length(footer) <= 200:
-        ws.set_footer(f"&L&8{footer}&R&8第 &P 页，共 &N 页")
-    else:
-        ws.set_footer("&R&8第 &P 页，共 &N 页")
-    ws.set_paper(9)  # A4
-    ws.repeat_rows(HEADER_ROW)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    footer = f"就业进度晨报 · 评估日期 {m.as_of.isoformat()} · 运行编号 {m.provenance.run_id}"
+    title_rows(
+        sheet,
+        width,
+        f"{text.title(m)} · {heading}",
+        text.summary(m),
+        text.provenance_line(m),
+        footer,
+        note_height=48,
+    )
+    sheet.ws.set_landscape()
+    sheet.ws.fit_to_pages(1, 0)
 
 
 def _header(sheet: _Sheet, fmt: _Formats, headers: tuple[str, ...]) -> None:

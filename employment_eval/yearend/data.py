@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from employment_eval.publish import open_published
+from employment_eval.publish import fetch_dicts, open_published
 from employment_eval.trends import UnitTrend, read_unit_trends
 
 GROUP_ORDER = ("school", "general", "specialty")
@@ -116,6 +116,10 @@ class NodeRate:
     snapshot_date: dt.date | None
     reconstructed: bool
     status: str
+
+    @property
+    def is_met(self) -> bool:
+        return self.employed >= self.required
 
 
 @dataclass(frozen=True)
@@ -235,18 +239,12 @@ def read_year_end(marts_path: Path, year: int) -> YearEnd:
     return replace(ye, trends=read_trends(marts_path, year))
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, year: int) -> list[dict]:
-    cur = con.execute(sql, [year])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
-    board = _rows(
+    board = fetch_dicts(
         con,
         """select s.*, u.sort_order, u.short_name from marts.scoreboard s
            join reference.units u using (unit_code) where s.year = ?""",
-        year,
+        [year],
     )
     if not board:
         raise NoDataError(f"{year} 年没有可评估的数据（集市中没有该年度的记分板）。")
@@ -259,16 +257,16 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
             int(r["base_points"]),
             has_bonus=r["indicator"] == "I3" and bonus_per_person > 0,
         )
-        for r in _rows(
-            con, "select * from reference.rule_indicators where year = ? order by indicator", year
+        for r in fetch_dicts(
+            con, "select * from reference.rule_indicators where year = ? order by indicator", [year]
         )
     )
     quotas = {
         r["unit_group"]: int(r["quota"])
-        for r in _rows(con, "select * from reference.rule_quotas where year = ?", year)
+        for r in fetch_dicts(con, "select * from reference.rule_quotas where year = ?", [year])
     }
     scores: dict[str, dict[str, Score]] = {}
-    for r in _rows(con, "select * from marts.indicator_scores where year = ?", year):
+    for r in fetch_dicts(con, "select * from marts.indicator_scores where year = ?", [year]):
         scores.setdefault(r["unit_code"], {})[r["indicator"]] = Score(
             indicator=r["indicator"],
             computed=r["computed_points"],
@@ -300,29 +298,7 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
         )
         for r in board
     )
-    nodes = tuple(
-        NodeRate(
-            unit_code=r["unit_code"],
-            degree=r["degree"],
-            milestone_date=r["milestone_date"],
-            graduates=int(r["graduates"]),
-            employed=int(r["employed"]),
-            rate=r["employment_rate"],
-            target=r["target_rate"],
-            required=int(r["required_employed"]),
-            bonus=int(r["bonus"]),
-            deduction=r["deduction"],
-            snapshot_date=r["snapshot_date"],
-            reconstructed=bool(r["reconstructed"]),
-            status=r["status"],
-        )
-        for r in _rows(
-            con,
-            "select * from marts.milestone_rates where year = ? "
-            "order by unit_code, degree, milestone_date",
-            year,
-        )
-    )
+    nodes = node_rates(con, year)
     history = tuple(
         HistoryPoint(
             r["unit_code"],
@@ -332,11 +308,11 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
             int(r["employed"]),
             r["employment_rate"],
         )
-        for r in _rows(
+        for r in fetch_dicts(
             con,
             "select * from marts.rate_history where year = ? "
             "order by unit_code, degree, as_of_date",
-            year,
+            [year],
         )
     )
     latest = max((h.as_of for h in history), default=None)
@@ -353,20 +329,51 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
     )
 
 
+def node_rates(
+    con: duckdb.DuckDBPyConnection, year: int, milestone_date: dt.date | None = None
+) -> tuple[NodeRate, ...]:
+    """marts.milestone_rates of a year (of one node when `milestone_date` is given), by unit,
+    degree and node (the year-end files' 节点就业率 and the morning report after the last node)."""
+    return tuple(
+        NodeRate(
+            unit_code=r["unit_code"],
+            degree=r["degree"],
+            milestone_date=r["milestone_date"],
+            graduates=int(r["graduates"]),
+            employed=int(r["employed"]),
+            rate=r["employment_rate"],
+            target=r["target_rate"],
+            required=int(r["required_employed"]),
+            bonus=int(r["bonus"]),
+            deduction=r["deduction"],
+            snapshot_date=r["snapshot_date"],
+            reconstructed=bool(r["reconstructed"]),
+            status=r["status"],
+        )
+        for r in fetch_dicts(
+            con,
+            "select * from marts.milestone_rates where year = $year "
+            "and ($node is null or milestone_date = $node) "
+            "order by unit_code, degree, milestone_date",
+            {"year": year, "node": milestone_date},
+        )
+    )
+
+
 def _provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[Provenance, int]:
     """The run that published the file (marts.run_info, one row; the row of `year` first if
     there ever are several) and the year's rules (reference.rule_years). Both are required."""
     try:
-        runs = _rows(
+        runs = fetch_dicts(
             con,
             "select * from marts.run_info order by (year = ?) desc, generated_at desc limit 1",
-            year,
+            [year],
         )
-        (rule,) = _rows(
+        (rule,) = fetch_dicts(
             con,
             "select policy_number, policy_title, rules_file, rules_sha256, i3_bonus_per_person "
             "from reference.rule_years where year = ?",
-            year,
+            [year],
         ) or [None]
     except duckdb.CatalogException as exc:  # table or column missing: an older marts file
         raise MissingProvenanceError(_MISSING) from exc

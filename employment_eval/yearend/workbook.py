@@ -131,36 +131,63 @@ def write_workbook(ye: YearEnd, path: Path) -> Path:
     return path
 
 
+def title_rows(
+    sheet: _Sheet,
+    width: int,
+    title: str,
+    note: str,
+    source: str,
+    footer: str,
+    *,
+    warn: bool = False,
+    note_height: int = 32,
+) -> None:
+    """The three rows above every sheet's header (title, note, source line) and the printed
+    page's footer (`footer` on the left, page numbers on the right); A4, header row repeated.
+    `warn` prints the title and the note in red (provisional year-end results). Shared with
+    the morning report's workbook."""
+    ws, wb = sheet.ws, sheet.wb
+    red = "#C00000"
+    big = wb.add_format({"bold": True, "font_size": 16, "font_color": red if warn else "#000000"})
+    sheet.merged(0, width - 1, title, big)
+    small = wb.add_format({"font_color": red if warn else "#404040", "text_wrap": True})
+    sheet.merged(1, width - 1, note, small)
+    grey = wb.add_format({"font_color": "#595959", "font_size": 9, "text_wrap": True})
+    sheet.merged(2, width - 1, source, grey)
+    ws.set_row(0, 28)
+    ws.set_row(1, note_height)
+    ws.set_row(2, 26)
+    left = textsafe.clean(footer).replace("&", "&&")  # '&' is a code in a footer
+    if textsafe.utf16_length(left) <= 200:
+        ws.set_footer(f"&L&8{left}&R&8第 &P 页，共 &N 页")
+    else:
+        ws.set_footer("&R&8第 &P 页，共 &N 页")
+    ws.set_paper(9)  # A4
+    ws.repeat_rows(HEADER_ROW)
+
+
 def _title(sheet: _Sheet, ye: YearEnd, heading: str, width: int) -> None:
-    final, ws, wb = ye.is_final, sheet.ws, sheet.wb
-    big = wb.add_format(
-        {"bold": True, "font_size": 16, "font_color": "#000000" if final else "#C00000"}
-    )
-    sheet.merged(0, width - 1, f"{labels.title(ye)} · {heading}", big)
+    final = ye.is_final
     note = (
         labels.provisional_note(ye)
         if not final
         else f"最终结果；最新导出数据 {labels.day(ye.latest_export)}。"
     )
-    small = wb.add_format({"font_color": "#C00000" if not final else "#404040", "text_wrap": True})
-    sheet.merged(1, width - 1, note, small)
-    grey = wb.add_format({"font_color": "#595959", "font_size": 9, "text_wrap": True})
-    sheet.merged(2, width - 1, labels.provenance_line(ye), grey)
-    ws.set_row(0, 28)
-    ws.set_row(1, 32)
-    ws.set_row(2, 26)
-    # Printed pages repeat the status and the source in the footer ('&' is a code there).
+    # Printed pages repeat the status and the source in the footer.
     status = "暂定" if not final else "最终"
-    footer = textsafe.clean(
+    footer = (
         f"{status} · {ye.provenance.policy} · 评估日期 {ye.provenance.as_of.isoformat()} · "
         f"运行编号 {ye.provenance.run_id}"
-    ).replace("&", "&&")
-    if textsafe.utf16_length(footer) <= 200:
-        ws.set_footer(f"&L&8{footer}&R&8第 &P 页，共 &N 页")
-    else:
-        ws.set_footer("&R&8第 &P 页，共 &N 页")
-    ws.set_paper(9)  # A4
-    ws.repeat_rows(HEADER_ROW)
+    )
+    title_rows(
+        sheet,
+        width,
+        f"{labels.title(ye)} · {heading}",
+        note,
+        labels.provenance_line(ye),
+        footer,
+        warn=not final,
+    )
 
 
 def _group_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd, group: str) -> None:
