@@ -192,8 +192,9 @@ def test_a_missing_rules_year_is_reported_before_prefect_starts(place, tmp_path)
 
 
 def test_help_is_chinese_with_defaults_for_every_option(tmp_path) -> None:
-    for command in ("run", "scoreboard", "check", "generate", "template", "server", "serve"):
-        result = cli(command, "--help", cwd=tmp_path)
+    commands = ["run", "scoreboard", "check", "generate", "template", "server", "serve"]
+    for command in [*map(str.split, commands), ["whatif"], ["rules", "new"]]:
+        result = cli(*command, "--help", cwd=tmp_path)
         assert result.returncode == 0
         options = [line for line in result.stdout.splitlines() if line.strip().startswith("--")]
         assert options, command
