@@ -189,6 +189,13 @@ def world_readable_dir() -> Iterator[Path]:
         shutil.rmtree(base)
 
 
+def writable_copy(source: Path, target: Path) -> Path:
+    """A copy of a read-only raw folder (the shared `sample_raw`) that a test may change."""
+    shutil.copytree(source, target)
+    open_up(target)
+    return target
+
+
 def open_up(root: Path) -> None:
     """Make every file and folder under root readable by anyone (before chmod-ing one)."""
     for p in [root, *root.rglob("*")]:

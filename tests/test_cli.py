@@ -4,11 +4,11 @@ server through PREFECT_API_URL): exit codes, Chinese messages, paths outside the
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import writable_copy
 
 from tests.cli_helpers import cli
 
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.cli
 @pytest.fixture()
 def raw(tmp_path: Path, sample_raw: Path) -> Path:
     target = tmp_path / "in" / "raw"
-    shutil.copytree(sample_raw, target)
-    for p in target.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
+    writable_copy(sample_raw, target)
     return target
 
 

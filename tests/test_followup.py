@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from ingest_helpers import writable_copy
 from raw_layer import included_registrations
 
 from employment_eval import failures, followup
@@ -116,9 +116,7 @@ def _read_file(path: Path) -> list[dict]:
 def night(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[str, object]:
     base = tmp_path_factory.mktemp("followup")
     raw = base / "raw"
-    shutil.copytree(sample_raw, raw)
-    for p in raw.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
+    writable_copy(sample_raw, raw)
     marts = base / "marts" / "employment.duckdb"
     work = base / "work" / "warehouse.duckdb"
     with failures.unwrapped():

@@ -21,6 +21,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from ingest_helpers import writable_copy
 from raw_layer import included_registrations
 
 from employment_eval import cli, failures, followup, morning
@@ -89,9 +90,7 @@ def _node_counts(rows: pl.DataFrame, node: dt.date) -> dict[tuple[str, str], tup
 def season(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[str, object]:
     base = tmp_path_factory.mktemp("morning")
     raw = base / "raw"
-    shutil.copytree(sample_raw, raw)
-    for p in raw.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
+    writable_copy(sample_raw, raw)
     marts = base / "marts" / "employment.duckdb"
     work = base / "work" / "warehouse.duckdb"
     place: dict[str, object] = {"raw": raw, "marts": marts, "work": work}

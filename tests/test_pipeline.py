@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import writable_copy
 
 from employment_eval import failures
 from employment_eval.problems import InputError
@@ -45,9 +46,7 @@ def marts_content(path: Path) -> dict[str, list[tuple]]:
 @pytest.fixture()
 def place(tmp_path: Path, sample_raw: Path) -> dict[str, Path]:
     raw = tmp_path / "raw"
-    shutil.copytree(sample_raw, raw)
-    for p in raw.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
+    writable_copy(sample_raw, raw)
     return {
         "raw": raw,
         "marts": tmp_path / "marts" / "employment.duckdb",

@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
+from ingest_helpers import writable_copy
 
 from employment_eval import cli
 from employment_eval.ingest.api import check_inputs
@@ -29,9 +29,7 @@ UNIT_NAMES = [
 @pytest.fixture()
 def raw(tmp_path: Path, sample_raw: Path) -> Path:
     target = tmp_path / "raw"
-    shutil.copytree(sample_raw, target)
-    for p in target.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
+    writable_copy(sample_raw, target)
     for p in (target / "submissions").iterdir():
         p.unlink()
     return target

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from ingest_helpers import writable_copy
 
 from employment_eval import cli
 from employment_eval.yearend import read_year_end, write_files
@@ -39,18 +40,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _copy_raw(sample_raw: Path, target: Path) -> Path:
-    shutil.copytree(sample_raw, target)
-    for p in target.rglob("*"):
-        p.chmod(0o644 if p.is_file() else 0o755)
-    return target
-
-
 @pytest.fixture(scope="module")
 def final(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[str, Path]:
     """Final season (as of 20 Dec) with I6 of 基础医学院 adjusted by the committee."""
     base = tmp_path_factory.mktemp("yearend_final")
-    raw = _copy_raw(sample_raw, base / "raw")
+    raw = writable_copy(sample_raw, base / "raw")
     (raw / "adjustments" / "学指委调整_2021.csv").write_text(
         "单位,年度,指标,调整后分值,理由,审批人,日期\n"
         f'上海交通大学基础医学院,2021,I6,8,"{REASON}",{APPROVER},2021-12-18\n',
@@ -67,7 +61,7 @@ def final(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[st
 def provisional(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[str, object]:
     """Provisional season (as of 1 Sep), through the `scoreboard` command, with --out."""
     base = tmp_path_factory.mktemp("yearend_provisional")
-    raw = _copy_raw(sample_raw, base / "raw")
+    raw = writable_copy(sample_raw, base / "raw")
     out = base / "files"
     marts = base / "marts" / "m.duckdb"
     argv = ["scoreboard", "--raw", str(raw), "--marts", str(marts), "--work"]

@@ -28,7 +28,7 @@ from employment_eval.textsafe import css_string
 from employment_eval.textsafe import html_text as h
 from employment_eval.yearend import labels, svg
 from employment_eval.yearend.data import DEGREE_NAMES, DEGREE_ORDER, GROUP_NAMES, GROUP_ORDER
-from employment_eval.yearend.report import CSS, PRINT_CSS
+from employment_eval.yearend.report import CSS, PRINT_CSS, source_line
 
 MORNING_CSS = """
 .callout { border-left: 6px solid #1F4E79; background: #F3F7FB; padding: 10px 14px;
@@ -100,7 +100,7 @@ def render(m: Morning) -> str:
         f"最新导出数据 {h(text.export_label(m.latest_export))} · "
         f"上次导出 {h(text.export_label(m.previous_export))} · "
         f"一周前对比 {h(text.export_label(m.week_ago_export))}</p>",
-        _source_line(m),
+        source_line(m.provenance),
         f'<div class="callout{"" if m.in_season else " done"}" id="summary">'
         f"{h(text.summary(m))}</div>",
     ]
@@ -118,17 +118,6 @@ def render(m: Morning) -> str:
         ]
     parts += [_board(m), _quality(m), _source(m), "</body>", "</html>"]
     return "\n".join(parts) + "\n"
-
-
-def _source_line(m: Morning) -> str:
-    p = m.provenance
-    items = [
-        f"依据 {p.policy}",
-        f"规则 {p.rules_version}",
-        f"生成于 {p.generated}",
-        f"运行编号 {p.run_id}",
-    ]
-    return '<p class="source">' + "".join(f"<span>{h(i)}</span>" for i in items) + "</p>"
 
 
 # --- in season ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from employment_eval.yearend.data import (
     GROUP_NAMES,
     GROUP_ORDER,
     Indicator,
+    Provenance,
     UnitResult,
     YearEnd,
 )
@@ -145,7 +146,7 @@ def render(ye: YearEnd) -> str:
         f'<p class="meta">上海交通大学医学院 · {len(ye.units)} 个单位 · 状态：'
         f"{h(ye.status_name)} · 评估日期 {h(ye.provenance.as_of.isoformat())} · "
         f"最新导出数据 {h(labels.day(ye.latest_export) or '无')}</p>",
-        _source_line(ye),
+        source_line(ye.provenance),
     ]
     if not ye.is_final:
         parts.append(
@@ -168,8 +169,9 @@ def render(ye: YearEnd) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _source_line(ye: YearEnd) -> str:
-    p = ye.provenance
+def source_line(p: Provenance) -> str:
+    """The line under the title: policy, rules, generation time and run id (also the morning
+    report's)."""
     items = [
         f"依据 {p.policy}",
         f"规则 {p.rules_version}",
