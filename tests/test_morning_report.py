@@ -24,10 +24,11 @@ import pytest
 from ingest_helpers import writable_copy
 from raw_layer import included_registrations
 
-from employment_eval import cli, failures, followup, morning
+from employment_eval import cli, failures, followup
+from employment_eval.render import morning
+from employment_eval.render.yearend.data import GROUP_NAMES
+from employment_eval.render.yearend.workbook import HEADER_ROW
 from employment_eval.rules import load_rules
-from employment_eval.yearend.data import GROUP_NAMES
-from employment_eval.yearend.workbook import HEADER_ROW
 from flows.nightly_refresh import nightly_refresh
 
 pytestmark = pytest.mark.xdist_group("morning")

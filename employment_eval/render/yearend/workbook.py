@@ -22,8 +22,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from employment_eval import textsafe
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend import labels
+from employment_eval.render.yearend.data import (
     DEGREE_NAMES,
     DEGREE_ORDER,
     GROUP_NAMES,

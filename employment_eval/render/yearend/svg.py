@@ -9,9 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from employment_eval.render.yearend.data import DEGREE_NAMES
+from employment_eval.render.yearend.labels import percent, points
 from employment_eval.textsafe import html_text as escape
-from employment_eval.yearend.data import DEGREE_NAMES
-from employment_eval.yearend.labels import percent, points
 
 INDICATOR_COLORS = (
     "#4472C4",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from employment_eval.yearend.data import Score, YearEnd
+from employment_eval.render.yearend.data import Score, YearEnd
 
 
 def title(ye: YearEnd) -> str:

@@ -21,7 +21,7 @@ import duckdb
 
 from employment_eval.problems import Problem
 from employment_eval.publish import fetch_dicts, open_published
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend.data import (
     DEGREE_ORDER,
     GROUP_ORDER,
     STATUS_NAMES,

@@ -1,6 +1,6 @@
 """progress_<year>_<as-of>.html: the morning report, one self-contained page in the look of the
 year-end report (its stylesheet, print stylesheet and SVG helpers are reused from
-`employment_eval.yearend`): no script, no address, every text from the data escaped by
+`employment_eval.render.yearend`): no script, no address, every text from the data escaped by
 `textsafe.html_text`.
 
 In season: who is behind the next node and by how many (per group, furthest behind first),
@@ -16,19 +16,19 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from employment_eval.morning import text
-from employment_eval.morning.data import (
+from employment_eval.render.morning import text
+from employment_eval.render.morning.data import (
     BoardRow,
     DegreeProgress,
     Morning,
     UnitFinal,
     UnitProgress,
 )
+from employment_eval.render.yearend import labels, svg
+from employment_eval.render.yearend.data import DEGREE_NAMES, DEGREE_ORDER, GROUP_NAMES, GROUP_ORDER
+from employment_eval.render.yearend.report import CSS, PRINT_CSS, source_line
 from employment_eval.textsafe import css_string
 from employment_eval.textsafe import html_text as h
-from employment_eval.yearend import labels, svg
-from employment_eval.yearend.data import DEGREE_NAMES, DEGREE_ORDER, GROUP_NAMES, GROUP_ORDER
-from employment_eval.yearend.report import CSS, PRINT_CSS, source_line
 
 MORNING_CSS = """
 .callout { border-left: 6px solid #1F4E79; background: #F3F7FB; padding: 10px 14px;

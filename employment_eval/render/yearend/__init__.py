@@ -12,17 +12,17 @@ import os
 from pathlib import Path
 
 from employment_eval import fsmodes
-from employment_eval.textsafe import TextTooLongError
-from employment_eval.yearend.csvfile import write_csv
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend.csvfile import write_csv
+from employment_eval.render.yearend.data import (
     MissingProvenanceError,
     NoDataError,
     YearEnd,
     YearEndError,
     read_year_end,
 )
-from employment_eval.yearend.report import write_report
-from employment_eval.yearend.workbook import write_workbook
+from employment_eval.render.yearend.report import write_report
+from employment_eval.render.yearend.workbook import write_workbook
+from employment_eval.textsafe import TextTooLongError
 
 __all__ = [
     "MissingProvenanceError",

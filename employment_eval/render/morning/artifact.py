@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from employment_eval import textsafe
-from employment_eval.morning import text
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import GROUP_NAMES
+from employment_eval.render.morning import text
+from employment_eval.render.morning.data import Morning
+from employment_eval.render.yearend import labels
+from employment_eval.render.yearend.data import GROUP_NAMES
 
 SHOWN = 10
 

@@ -9,10 +9,16 @@ Unit names come from the year's scoreboard (`YearEnd.units`); every text is esca
 
 from __future__ import annotations
 
+from employment_eval.render.yearend import labels, svg
+from employment_eval.render.yearend.data import (
+    GROUP_NAMES,
+    GROUP_ORDER,
+    TREND_YEARS,
+    UnitResult,
+    YearEnd,
+)
 from employment_eval.textsafe import html_text as h
 from employment_eval.trends import UnitYear
-from employment_eval.yearend import labels, svg
-from employment_eval.yearend.data import GROUP_NAMES, GROUP_ORDER, TREND_YEARS, UnitResult, YearEnd
 
 CSS = """
 div.years { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 4px 20px; }

@@ -4,7 +4,7 @@ from the data goes through `textsafe.html_text` (escaped, bidi controls removed)
 banner heads the page whenever the scoreboard is not final; the page names the policy, the
 as-of date, the generation time, the rules version and the run id (head of the page, the last
 section and the footer of every printed page). Each unit's section and the ranking put the
-unit's last years beside this one (`yearend.years`, from marts.unit_trends).
+unit's last years beside this one (`render.yearend.years`, from marts.unit_trends).
 
 Printing: A4 pages (the browser's own header and footer replaced by the source and the page
 number), a page per group of the ranking and per unit section, charts never cut across pages,
@@ -15,10 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from employment_eval.textsafe import css_string
-from employment_eval.textsafe import html_text as h
-from employment_eval.yearend import labels, svg, years
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend import labels, svg, years
+from employment_eval.render.yearend.data import (
     DEGREE_NAMES,
     DEGREE_ORDER,
     GROUP_NAMES,
@@ -28,6 +26,8 @@ from employment_eval.yearend.data import (
     UnitResult,
     YearEnd,
 )
+from employment_eval.textsafe import css_string
+from employment_eval.textsafe import html_text as h
 
 CSS = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",

@@ -1,5 +1,5 @@
 """progress_<year>_<as-of>.xlsx: the morning report as a workbook, with the conventions of the
-year-end workbook (`employment_eval.yearend.workbook`: its checked sheet writer, formats and
+year-end workbook (`employment_eval.render.yearend.workbook`: its checked sheet writer, formats and
 options are reused): every text through `textsafe` (never a formula, a URL or a cut text),
 real Excel dates, a title row, a note row and a provenance row on every sheet, A4 pages.
 
@@ -15,11 +15,11 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
-from employment_eval.morning import text
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import DEGREE_NAMES, GROUP_NAMES, GROUP_ORDER
-from employment_eval.yearend.workbook import (
+from employment_eval.render.morning import text
+from employment_eval.render.morning.data import Morning
+from employment_eval.render.yearend import labels
+from employment_eval.render.yearend.data import DEGREE_NAMES, GROUP_NAMES, GROUP_ORDER
+from employment_eval.render.yearend.workbook import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     HEADER_FILL,

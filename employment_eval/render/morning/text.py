@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
+from employment_eval.render.morning.data import Morning
+from employment_eval.render.yearend import labels
 
 
 def title(m: Morning) -> str:
