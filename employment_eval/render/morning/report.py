@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from employment_eval.render import formats
 from employment_eval.render.morning import text
 from employment_eval.render.morning.data import (
     BoardRow,
@@ -24,7 +25,7 @@ from employment_eval.render.morning.data import (
     UnitFinal,
     UnitProgress,
 )
-from employment_eval.render.yearend import labels, svg
+from employment_eval.render.yearend import svg
 from employment_eval.render.yearend.data import DEGREE_NAMES, DEGREE_ORDER, GROUP_NAMES, GROUP_ORDER
 from employment_eval.render.yearend.report import CSS, PRINT_CSS, source_line
 from employment_eval.textsafe import css_string
@@ -178,7 +179,7 @@ def _progress_table(units: list[UnitProgress]) -> str:
                 status = f"尚差 {u.gap} 人" if u.is_behind else '<span class="tag ok">已达标</span>'
                 head = (
                     f"<td class='unit' rowspan='{span}'>{u.behind_rank}. {h(u.unit.short_name)}"
-                    f"<br><small>{status}<br>节点预计 {labels.points(u.projected_points)}"
+                    f"<br><small>{status}<br>节点预计 {formats.points(u.projected_points)}"
                     f"/{u.base_points} 分</small></td>"
                 )
             rows.append(
@@ -207,7 +208,7 @@ def _change(employed: int | None, rate: Decimal | None) -> str:
 
 def _degree_cells(d: DegreeProgress) -> str:
     if d.projected_deduction > 0:
-        projected = f"扣 {labels.points(d.projected_deduction)} 分"
+        projected = f"扣 {formats.points(d.projected_deduction)} 分"
     elif d.projected_bonus > 0:
         projected = f"加 {d.projected_bonus} 分"
     else:
@@ -216,8 +217,8 @@ def _degree_cells(d: DegreeProgress) -> str:
         f"<td class='nw'>{h(DEGREE_NAMES[d.degree])}</td>"
         + _num("graduates", d.graduates)
         + _num("employed", d.employed)
-        + f"<td class='num'>{labels.percent(d.rate)}</td>"
-        + f"<td class='num'>{labels.percent(d.target)}</td>"
+        + f"<td class='num'>{formats.percent(d.rate)}</td>"
+        + f"<td class='num'>{formats.percent(d.target)}</td>"
         + _num("required", d.required)
         + _num("gap", d.gap, "gap")
         + _num("pending", d.pending, "pending")
@@ -237,7 +238,7 @@ def _definitions(m: Morning) -> str:
 
 
 def _finals(m: Morning) -> str:
-    node = labels.month_day(m.last_node) if m.last_node else ""
+    node = formats.month_day(m.last_node) if m.last_node else ""
     out = [f'<section id="final"><h2>一、{h(node)}节点结果（最终位置）</h2>']
     for group in GROUP_ORDER:
         units = m.group_finals(group)
@@ -269,7 +270,7 @@ def _final_table(units: list[UnitFinal], ranks: dict[str, int]) -> str:
                 rank = ranks.get(u.unit.code)
                 head = f"<td class='unit' rowspan='{span}'>{rank}. {h(u.unit.short_name)}</td>"
                 tail = (
-                    f"<td class='num' rowspan='{span}'><b>{labels.points(u.node_points)}</b>"
+                    f"<td class='num' rowspan='{span}'><b>{formats.points(u.node_points)}</b>"
                     f"/{u.base_points}</td>"
                 )
             met = "<td class='nw'>达标</td>" if d.is_met else "<td class='nw miss'>未达标</td>"
@@ -280,12 +281,12 @@ def _final_table(units: list[UnitFinal], ranks: dict[str, int]) -> str:
                 f"<td class='nw'>{h(DEGREE_NAMES[d.degree])}</td>"
                 + _num("graduates", d.graduates)
                 + _num("employed", d.employed)
-                + f"<td class='num'>{labels.percent(d.rate)}{flag}</td>"
-                + f"<td class='num'>{labels.percent(d.target)}</td>"
+                + f"<td class='num'>{formats.percent(d.rate)}{flag}</td>"
+                + f"<td class='num'>{formats.percent(d.target)}</td>"
                 + _num("required", d.required)
                 + met
                 + f"<td class='num'>{d.bonus}</td>"
-                + f"<td class='num'>{labels.points(d.deduction)}</td>"
+                + f"<td class='num'>{formats.points(d.deduction)}</td>"
                 + f"{tail}</tr>"
             )
         rows.append("</tbody>")
@@ -332,8 +333,8 @@ def _board_row(r: BoardRow) -> str:
     cls = ' class="adv"' if r.is_advanced else ""
     return (
         f"<tr{cls}><td class='num'>{r.rank}</td><td class='name'>{h(r.unit.short_name)}</td>"
-        f"<td class='num'><b>{labels.points(r.total)}</b></td>"
-        f"<td class='num'>{labels.points(r.i3)}</td><td>{' '.join(tags)}</td></tr>"
+        f"<td class='num'><b>{formats.points(r.total)}</b></td>"
+        f"<td class='num'>{formats.points(r.i3)}</td><td>{' '.join(tags)}</td></tr>"
     )
 
 

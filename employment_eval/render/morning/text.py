@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from employment_eval.render import formats
 from employment_eval.render.morning.data import Morning
-from employment_eval.render.yearend import labels
 
 
 def title(m: Morning) -> str:
@@ -44,13 +44,13 @@ def export_label(day: dt.date | None) -> str:
 
 
 def node_label(m: Morning) -> str:
-    return labels.month_day(m.next_node) if m.next_node else ""
+    return formats.month_day(m.next_node) if m.next_node else ""
 
 
 def summary(m: Morning) -> str:
     """The one sentence that heads the report."""
     if not m.in_season:
-        last = labels.month_day(m.last_node) if m.last_node else "最后一个时间节点"
+        last = formats.month_day(m.last_node) if m.last_node else "最后一个时间节点"
         return (
             f"本年度最后一个时间节点（{last}）已过，进度跟踪结束。以下为最终位置："
             f"各单位{last}节点结果与记分板（{m.status_name}）。"

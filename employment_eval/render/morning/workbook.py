@@ -15,9 +15,9 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
+from employment_eval.render import formats
 from employment_eval.render.morning import text
 from employment_eval.render.morning.data import Morning
-from employment_eval.render.yearend import labels
 from employment_eval.render.yearend.data import DEGREE_NAMES, GROUP_NAMES, GROUP_ORDER
 from employment_eval.render.yearend.workbook import (
     DATE_FORMAT,
@@ -173,7 +173,7 @@ def _maybe(sheet: _Sheet, row: int, col: int, value, cell) -> None:
 def _final_sheet(wb: Workbook, fmt: _Formats, m: Morning, group: str) -> None:
     sheet = _Sheet(wb, fmt, GROUP_NAMES[group])
     ws = sheet.ws
-    node = labels.month_day(m.last_node) if m.last_node else ""
+    node = formats.month_day(m.last_node) if m.last_node else ""
     _title(sheet, m, f"{GROUP_NAMES[group]}：{node}节点结果", len(FINAL_HEADERS))
     _header(sheet, fmt, FINAL_HEADERS)
     ranks = {b.unit.code: b.rank for b in m.board}
@@ -192,7 +192,7 @@ def _final_sheet(wb: Workbook, fmt: _Formats, m: Morning, group: str) -> None:
             sheet.number(r, 7, d.target, pct)
             sheet.number(r, 8, d.required, num)
             sheet.text(
-                r, 9, labels.yes(d.is_met), fmt(font_color="#006100" if d.is_met else "#C00000")
+                r, 9, formats.yes(d.is_met), fmt(font_color="#006100" if d.is_met else "#C00000")
             )
             sheet.number(r, 10, d.bonus, num)
             sheet.number(r, 11, d.deduction, fmt(num_format="General"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from employment_eval.render import formats
 from employment_eval.render.yearend import labels, svg, years
 from employment_eval.render.yearend.data import (
     DEGREE_NAMES,
@@ -145,7 +146,7 @@ def render(ye: YearEnd) -> str:
         f'<h1 id="title">{ye.year} 年度毕业生就业工作评估报告</h1>',
         f'<p class="meta">上海交通大学医学院 · {len(ye.units)} 个单位 · 状态：'
         f"{h(ye.status_name)} · 评估日期 {h(ye.provenance.as_of.isoformat())} · "
-        f"最新导出数据 {h(labels.day(ye.latest_export) or '无')}</p>",
+        f"最新导出数据 {h(formats.day(ye.latest_export) or '无')}</p>",
         source_line(ye.provenance),
     ]
     if not ye.is_final:
@@ -228,15 +229,15 @@ def _ranking(ye: YearEnd) -> str:
                 elif s.adjusted:
                     note = h(labels.adjustment_note(s))
                     cells.append(
-                        f'<td class="num adj" title="{note}">{labels.points(s.points)}*</td>'
+                        f'<td class="num adj" title="{note}">{formats.points(s.points)}*</td>'
                     )
                 else:
-                    cells.append(f'<td class="num">{labels.points(s.points)}</td>')
+                    cells.append(f'<td class="num">{formats.points(s.points)}</td>')
             cls = ' class="adv"' if u.is_advanced else ""
             out.append(
                 f"<tr{cls}><td class='num'>{u.rank}</td>"
                 f"<td class='name'><a href='#unit-{h(u.code)}'>{h(u.name)}</a></td>"
-                f"<td class='num'><b>{labels.points(u.total)}</b></td>{''.join(cells)}"
+                f"<td class='num'><b>{formats.points(u.total)}</b></td>{''.join(cells)}"
                 f"<td class='remark'>{_tags(u)}</td></tr>"
             )
         out.append("</table>")
@@ -338,7 +339,7 @@ def _units(ye: YearEnd) -> str:
         out.append(
             f'<article id="unit-{h(u.code)}"><h3>{h(u.name)}</h3>'
             f'<p class="meta">{h(GROUP_NAMES[u.group])} 第 {u.rank} 名{advanced}，'
-            f"总分 {labels.points(u.total)} {_tags(u)}</p>"
+            f"总分 {formats.points(u.total)} {_tags(u)}</p>"
         )
         out.append(
             "<table><tr><th>指标</th><th class='nw'>基准分</th><th class='nw'>得分</th>"
@@ -352,11 +353,11 @@ def _units(ye: YearEnd) -> str:
             if s.needs_review:
                 detail += '<br><span class="note">（此项需复核）</span>'
             if s.adjusted:
-                cell = f'<td class="num adj">{labels.points(s.points)}*</td>'
+                cell = f'<td class="num adj">{formats.points(s.points)}*</td>'
                 note = h(labels.adjustment_note(s)).replace("\n", "；")
                 detail += f'<br><span class="note">{note}</span>'
             else:
-                cell = f'<td class="num">{labels.points(s.points)}</td>'
+                cell = f'<td class="num">{formats.points(s.points)}</td>'
             base = f"{ind.base_points}"
             if ind.has_bonus:
                 base += "<br><small class='nw'>+超额奖励</small>"
@@ -377,7 +378,7 @@ def _node_table(ye: YearEnd, u: UnitResult) -> str:
     dates = sorted({n.milestone_date for n in nodes})
     if not nodes:
         return ""
-    head = "".join(f"<th>{labels.month_day(d)}</th>" for d in dates)
+    head = "".join(f"<th>{formats.month_day(d)}</th>" for d in dates)
     rows = []
     for degree in DEGREE_ORDER:
         cells = []
@@ -389,8 +390,8 @@ def _node_table(ye: YearEnd, u: UnitResult) -> str:
             cls = "num" if n.employed >= n.required else "num miss"
             flag = "（暂定）" if n.status != "final" else ""
             cells.append(
-                f"<td class='{cls}'>{n.employed}/{n.graduates} = {labels.percent(n.rate)}"
-                f"<br><small>目标 {labels.percent(n.target)}{flag}</small></td>"
+                f"<td class='{cls}'>{n.employed}/{n.graduates} = {formats.percent(n.rate)}"
+                f"<br><small>目标 {formats.percent(n.target)}{flag}</small></td>"
             )
         if any(c != "<td></td>" for c in cells):
             rows.append(f"<tr><td>{DEGREE_NAMES[degree]}</td>{''.join(cells)}</tr>")

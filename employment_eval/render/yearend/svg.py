@@ -9,8 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from employment_eval.render.formats import percent, points
 from employment_eval.render.yearend.data import DEGREE_NAMES
-from employment_eval.render.yearend.labels import percent, points
 from employment_eval.textsafe import html_text as escape
 
 INDICATOR_COLORS = (

@@ -9,6 +9,7 @@ Unit names come from the year's scoreboard (`YearEnd.units`); every text is esca
 
 from __future__ import annotations
 
+from employment_eval.render import formats
 from employment_eval.render.yearend import labels, svg
 from employment_eval.render.yearend.data import (
     GROUP_NAMES,
@@ -127,10 +128,10 @@ def _unit_table(ye: YearEnd, years: list[UnitYear], label: str) -> str:
 
     head = "".join(_th(_year_head(y), y.year == ye.year) for y in years)
     rows = [
-        ("总分", [labels.points(y.total_points) for y in years]),
+        ("总分", [formats.points(y.total_points) for y in years]),
         ("组内名次", [str(y.rank_in_group) for y in years]),
         ("先进单位", ['<span class="star">★</span> 是' if y.is_advanced else "否" for y in years]),
-        (label, [labels.percent(y.final_rate) or "—" for y in years]),
+        (label, [formats.percent(y.final_rate) or "—" for y in years]),
     ]
     body = "".join(
         f"<tr><th>{h(name)}</th>"
@@ -174,7 +175,7 @@ def overview(ye: YearEnd) -> str:
                 cls = "num now" if year == ye.year else "num"
                 star = ' <span class="star">★</span>' if y.is_advanced else ""
                 cells.append(
-                    f'<td class="{cls}">{labels.points(y.total_points)}'
+                    f'<td class="{cls}">{formats.points(y.total_points)}'
                     f"（{y.rank_in_group}）{star}</td>"
                 )
             rows.append(
