@@ -34,3 +34,20 @@ def day(value: dt.date | None) -> str:
 
 def month_day(value: dt.date) -> str:
     return f"{value.month}月{value.day}日"
+
+
+def signed(n: int | None) -> str:
+    """+3, −2, 0; '' when unknown."""
+    if n is None:
+        return ""
+    return f"+{n}" if n > 0 else ("0" if n == 0 else f"−{-n}")
+
+
+def points_change(rate_change: Decimal | None) -> str:
+    """A change of rate (a fraction) in percentage points, one decimal, half-up: '+1.2'."""
+    if rate_change is None:
+        return ""
+    q = (rate_change * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if q == 0:
+        return "0.0"
+    return f"+{q}" if q > 0 else f"−{-q}"

@@ -38,6 +38,11 @@ class MorningReportError(Exception):
     """The morning report cannot be written; the message is one Chinese paragraph."""
 
 
+class NoDataError(MorningReportError):
+    """The marts hold no scoreboard for the year (a new year's rules before its first export):
+    there is no report to write, which is said, not a failure."""
+
+
 @dataclass(frozen=True)
 class Unit:
     code: str
@@ -193,7 +198,7 @@ def read_morning(
     try:
         found = con.execute("select count(*) from marts.scoreboard where year = ?", [year])
         if not found.fetchone()[0]:
-            raise MorningReportError(
+            raise NoDataError(
                 f"{year} 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"
             )
         provenance = read_provenance(marts_path, year)

@@ -3,8 +3,9 @@ scoreboard_<year>.csv and report_<year>.html, rendered from the published marts 
 (opened read-only).
 
 Every text from the data goes through `employment_eval.textsafe` (bidi controls removed, CSV
-formulas neutralised, xlsx texts never cut, HTML escaped). Each file names where it comes from:
-the policy, the as-of date, the generation time, the rules version and the run id."""
+formulas neutralised, xlsx texts never cut) and, in the HTML, the templates' autoescape
+(`render.templates`). Each file names where it comes from: the policy, the as-of date, the
+generation time, the rules version and the run id."""
 
 from __future__ import annotations
 
