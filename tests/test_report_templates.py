@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from employment_eval import build, publish
+from employment_eval import build, failures, publish
 from employment_eval.paths import PROJECT_ROOT, TEMPLATES_DIR, TEMPLATES_ENV
 from employment_eval.render import morning, templates
 from employment_eval.render.morning import MorningReportError, NoDataError
@@ -206,11 +206,15 @@ def test_a_broken_morning_template_is_raised_not_taken_for_a_year_without_data(
     with pytest.raises(MorningReportError) as info:
         morning.publish_report(out, YEAR, as_of, (), said.append)
     assert not isinstance(info.value, NoDataError) and said == []
-    assert f"报告模板有误，{as_of} 的晨报未生成：模板 morning.html.j2 第 {line} 行" in str(
-        info.value
-    )
+    head = f"报告模板有误，{as_of} 的晨报未生成：模板 morning.html.j2 第 {line} 行"
+    assert head in str(info.value)
     _chinese_only(str(info.value))
     assert sorted(p.name for p in out.parent.iterdir()) == ["employment.duckdb"]
+    # in the nightly flow: the paragraph is what the run says was not written
+    guarded = failures.guarded("templates-test", tmp_path / "report")
+    with pytest.raises(failures.RunFailed) as failed, guarded:
+        morning.publish_report(out, YEAR, as_of, (), said.append)
+    assert failed.value.summary.startswith(head)
     # a year without data is still only said
     assert morning.publish_report(out, YEAR + 1, as_of, (), said.append) == []
     assert said and "没有可评估的数据" in said[0]
