@@ -94,7 +94,7 @@ def render(name: str, error: type[Exception], what: str, **context: object) -> s
         where = _frame(folder, exc)
         if where is None and not isinstance(exc, jinja2.TemplateError):
             raise  # not the template's doing
-        raise error(_paragraph(what, folder, where, "模板运行出错")) from None
+        raise error(_paragraph(what, folder, where, "模板运行出错")) from exc
 
 
 def _paragraph(what: str, folder: Path, where: str | None, problem: str) -> str:
