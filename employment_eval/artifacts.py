@@ -12,7 +12,7 @@ from pathlib import Path
 
 from employment_eval import textsafe
 from employment_eval.publish import fetch_dicts, open_published
-from employment_eval.yearend.data import MissingProvenanceError, read_provenance
+from employment_eval.render.yearend.data import MissingProvenanceError, read_provenance
 
 WARNINGS_SHOWN = 50
 

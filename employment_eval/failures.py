@@ -108,6 +108,7 @@ def summary(exc: BaseException) -> str:
     """One paragraph without personal values: what failed, how often, in which files."""
     from employment_eval.audit import AuditError
     from employment_eval.problems import InputError
+    from employment_eval.render.morning import MorningReportError
     from employment_eval.rules import RulesError
     from employment_eval.runner import ModelError
 
@@ -125,6 +126,8 @@ def summary(exc: BaseException) -> str:
         return "SQL 模型构建失败（模型文件或其数据有误）"
     if isinstance(exc, RulesError):
         return "评估规则文件有误"
+    if isinstance(exc, MorningReportError):  # read from the marts: no personal data in it
+        return str(exc).rstrip("。")
     return f"运行出错（{type(exc).__name__}）"
 
 

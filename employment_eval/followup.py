@@ -25,8 +25,8 @@ import duckdb
 import xlsxwriter
 
 from employment_eval import fsmodes, textsafe
-from employment_eval.yearend.data import DEGREE_NAMES, DEGREE_ORDER
-from employment_eval.yearend.workbook import (
+from employment_eval.render.yearend.data import DEGREE_NAMES, DEGREE_ORDER
+from employment_eval.render.yearend.workbook import (
     DATE_FORMAT,
     HEADER_FILL,
     WORKBOOK_OPTIONS,

@@ -3,11 +3,12 @@
 A run's *fingerprint* covers everything the published marts depend on: the input files now
 under the raw folder (kind, name, content hash, and whether the as-of date includes them), the
 rules files (path and content hash), the SQL models, the expectation suites, the reference
-seeds, the code of the pipeline, the evaluation year, and the part of the as-of date that the
-marts read (the next node of each year: `marts.progress`). A published run records it in the
-run log. The next run computes it first — before Prefect or Great Expectations are imported —
-and when it equals the last published run's fingerprint, and the published file is still the
-one that run wrote, there is nothing to do (`--force` rebuilds anyway)."""
+seeds, the code of the pipeline, the report templates, the evaluation year, and the part of
+the as-of date that the marts read (the next node of each year: `marts.progress`). A
+published run records it in the run log. The next run computes it first — before Prefect or
+Great Expectations are imported — and when it equals the last published run's fingerprint,
+and the published file is still the one that run wrote, there is nothing to do (`--force`
+rebuilds anyway)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,13 @@ from employment_eval.failures import RunFailed
 from employment_eval.ingest.discover import discover
 from employment_eval.ingest.read import sha256_of
 from employment_eval.options import RunOptions
-from employment_eval.paths import EXPECTATIONS_DIR, PROJECT_ROOT, REFERENCE_DIR, SQL_DIR
+from employment_eval.paths import (
+    EXPECTATIONS_DIR,
+    PROJECT_ROOT,
+    REFERENCE_DIR,
+    SQL_DIR,
+    templates_dir,
+)
 from employment_eval.rules import Rules
 
 CODE_DIRS = (PROJECT_ROOT / "employment_eval", PROJECT_ROOT / "flows")
@@ -36,11 +43,13 @@ class LastPublish:
     finished_at: dt.datetime
 
 
-def _tree_digest(digest: hashlib._Hash, folder: Path, pattern: str) -> None:
+def _tree_digest(
+    digest: hashlib._Hash, folder: Path, pattern: str, root: Path = PROJECT_ROOT
+) -> None:
     for path in sorted(folder.rglob(pattern)):
         if "__pycache__" in path.parts or not path.is_file():
             continue
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
 
 
@@ -80,6 +89,8 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
     _tree_digest(digest, REFERENCE_DIR, "*.csv")
     for folder in CODE_DIRS:
         _tree_digest(digest, folder, "*.py")
+    templates = templates_dir()  # a restyled report is written again
+    _tree_digest(digest, templates, "*", templates)
     return digest.hexdigest()
 
 

@@ -8,7 +8,8 @@ reasons, approvers, file names, raw values quoted by a check) through one of the
 - xlsx: a text over Excel's limit raises instead of being cut silently.
 - Markdown (Prefect artifacts): a value renders as the same text, never as a link, an image,
   HTML or emphasis.
-- HTML: escaped, quotes included.
+- HTML: escaped, quotes included (`html_text`; the reports' Jinja2 templates apply `clean` to
+  every value and escape it themselves: `employment_eval.render.templates`).
 """
 
 from __future__ import annotations

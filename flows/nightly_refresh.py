@@ -27,7 +27,6 @@ from employment_eval import (
     followup,
     fsmodes,
     locks,
-    morning,
     nochange,
     preflight,
     publish,
@@ -43,6 +42,7 @@ from employment_eval.options import (
     RunOptions,
 )
 from employment_eval.problems import raise_if_errors
+from employment_eval.render import morning
 from employment_eval.rules import Rules
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}

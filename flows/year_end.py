@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from employment_eval import failures, fsmodes, locks, preflight
 from employment_eval.options import DEFAULT_KEEP_FOLLOWUP, DEFAULT_WAIT_SECONDS, RunOptions
-from employment_eval.yearend import read_year_end, write_files
+from employment_eval.render.yearend import read_year_end, write_files
 from flows.nightly_refresh import nightly_refresh
 
 

@@ -24,10 +24,11 @@ import pytest
 from ingest_helpers import writable_copy
 from raw_layer import included_registrations
 
-from employment_eval import cli, failures, followup, morning
+from employment_eval import cli, failures, followup
+from employment_eval.render import morning
+from employment_eval.render.yearend.data import GROUP_NAMES
+from employment_eval.render.yearend.workbook import HEADER_ROW
 from employment_eval.rules import load_rules
-from employment_eval.yearend.data import GROUP_NAMES
-from employment_eval.yearend.workbook import HEADER_ROW
 from flows.nightly_refresh import nightly_refresh
 
 pytestmark = pytest.mark.xdist_group("morning")
@@ -120,7 +121,8 @@ def _rows(html: str) -> dict[tuple[str, str], dict[str, int]]:
     for unit, degree, body in re.findall(
         r'<tr class="[^"]*" data-unit="([^"]+)" data-degree="([^"]+)">(.*?)</tr>', html, re.S
     ):
-        out[(unit, degree)] = {k: int(v) for k, v in re.findall(r"data-col='(\w+)'>(\d+)<", body)}
+        cells = re.findall(r"data-col=[\"'](\w+)[\"']>(\d+)<", body)
+        out[(unit, degree)] = {k: int(v) for k, v in cells}
     return out
 
 
@@ -213,7 +215,7 @@ def test_report_names_its_source_and_shows_warnings_as_counts_only(season) -> No
     quality = html[html.index('id="quality"') : html.index('id="source"')]
     # the sample ledger dates its mobilisation meetings after 10 Aug: input warnings, as a count
     assert "submissions/submissions_2021.xlsx 列「就业动员会日期」" in quality
-    assert re.search(r"<td class='num'>\d+</td>", quality)
+    assert re.search(r"<td class=[\"']num[\"']>\d+</td>", quality)
 
 
 def test_the_artifact_links_the_report_and_lists_the_furthest_behind(season) -> None:

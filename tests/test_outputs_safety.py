@@ -29,11 +29,11 @@ from markdown_it import MarkdownIt
 
 from employment_eval import artifacts, build, publish, textsafe
 from employment_eval.paths import REFERENCE_DIR
+from employment_eval.render.yearend import read_year_end, write_files
+from employment_eval.render.yearend.data import MissingProvenanceError
+from employment_eval.render.yearend.workbook import HEADER_ROW
 from employment_eval.rules import load_rules
 from employment_eval.textsafe import BIDI_CONTROLS, TextTooLongError
-from employment_eval.yearend import read_year_end, write_files
-from employment_eval.yearend.data import MissingProvenanceError
-from employment_eval.yearend.workbook import HEADER_ROW
 from tests.warehouse_factory import Grad, Scenario, build_scenario, fill_units, season, unemployed
 
 pytestmark = pytest.mark.xdist_group("yearend")

@@ -226,7 +226,7 @@ def test_each_run_attaches_artifacts(place) -> None:
 
 
 def test_a_marts_file_named_marts_duckdb_still_reads(place) -> None:
-    from employment_eval.summary import scoreboard_text
+    from employment_eval.render.console import scoreboard_text
 
     place = {**place, "marts": place["marts"].with_name("marts.duckdb")}
     refresh(place)

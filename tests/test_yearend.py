@@ -25,8 +25,8 @@ import pytest
 from ingest_helpers import writable_copy
 
 from employment_eval import cli
-from employment_eval.yearend import read_year_end, write_files
-from employment_eval.yearend.workbook import ADJUSTED_FILL, ADVANCED_FILL, HEADER_ROW
+from employment_eval.render.yearend import read_year_end, write_files
+from employment_eval.render.yearend.workbook import ADJUSTED_FILL, ADVANCED_FILL, HEADER_ROW
 from flows.year_end import year_end_scoreboard
 
 pytestmark = pytest.mark.xdist_group("yearend")

@@ -24,11 +24,11 @@ import pytest
 
 from employment_eval import build, publish
 from employment_eval.generate import generate
+from employment_eval.render.yearend import read_year_end, write_files, years
+from employment_eval.render.yearend.data import GROUP_NAMES, STATUS_NAMES
+from employment_eval.render.yearend.report import render
+from employment_eval.render.yearend.workbook import ADVANCED_FILL, HEADER_ROW, YEARS_SHEET
 from employment_eval.rules import load_rules
-from employment_eval.yearend import read_year_end, write_files, years
-from employment_eval.yearend.data import GROUP_NAMES, STATUS_NAMES
-from employment_eval.yearend.report import render
-from employment_eval.yearend.workbook import ADVANCED_FILL, HEADER_ROW, YEARS_SHEET
 from flows.year_end import year_end_scoreboard
 from tests.warehouse_factory import build_scenario, season
 

@@ -83,7 +83,7 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
 
 
 def last_morning_report(opts: RunOptions, as_of) -> str:
-    from employment_eval.morning import report_paths
+    from employment_eval.render.morning import report_paths
 
     html, _ = report_paths(opts.marts_path.parent, opts.year, as_of)
     return f"最近的晨报：{html}" if html.exists() else ""
@@ -92,7 +92,7 @@ def last_morning_report(opts: RunOptions, as_of) -> str:
 def show_morning_outputs(opts: RunOptions) -> None:
     """Where the night's morning report and the units' follow-up lists are."""
     from employment_eval import followup
-    from employment_eval.morning import report_paths
+    from employment_eval.render.morning import report_paths
 
     html, xlsx = report_paths(opts.marts_path.parent, opts.year, opts.as_of)
     if html.exists():
@@ -113,7 +113,7 @@ def add_run(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
-    from employment_eval.summary import scoreboard_text
+    from employment_eval.render.console import scoreboard_text
 
     opts, rules = resolve_with_rules(args)
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
@@ -149,7 +149,7 @@ def add_scoreboard(p: argparse.ArgumentParser) -> None:
 
 def cmd_scoreboard(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
-    from employment_eval.summary import scoreboard_text
+    from employment_eval.render.console import scoreboard_text
 
     opts = resolve(args)
     out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent

@@ -41,8 +41,8 @@ def _generate_error() -> type[BaseException] | tuple[()]:
 def _year_end_errors() -> tuple[type[BaseException], ...]:
     """The year-end files cannot be written: no data for the year, a marts file without its
     provenance, a text longer than Excel allows (each with its own Chinese message)."""
+    from employment_eval.render.yearend import YearEndError
     from employment_eval.textsafe import TextTooLongError
-    from employment_eval.yearend import YearEndError
 
     return (YearEndError, TextTooLongError)
 

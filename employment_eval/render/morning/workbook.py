@@ -1,5 +1,5 @@
 """progress_<year>_<as-of>.xlsx: the morning report as a workbook, with the conventions of the
-year-end workbook (`employment_eval.yearend.workbook`: its checked sheet writer, formats and
+year-end workbook (`employment_eval.render.yearend.workbook`: its checked sheet writer, formats and
 options are reused): every text through `textsafe` (never a formula, a URL or a cut text),
 real Excel dates, a title row, a note row and a provenance row on every sheet, A4 pages.
 
@@ -15,11 +15,11 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
-from employment_eval.morning import text
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import DEGREE_NAMES, GROUP_NAMES, GROUP_ORDER
-from employment_eval.yearend.workbook import (
+from employment_eval.render import formats
+from employment_eval.render.morning import text
+from employment_eval.render.morning.data import Morning
+from employment_eval.render.yearend.data import DEGREE_NAMES, GROUP_NAMES, GROUP_ORDER
+from employment_eval.render.yearend.workbook import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     HEADER_FILL,
@@ -173,7 +173,7 @@ def _maybe(sheet: _Sheet, row: int, col: int, value, cell) -> None:
 def _final_sheet(wb: Workbook, fmt: _Formats, m: Morning, group: str) -> None:
     sheet = _Sheet(wb, fmt, GROUP_NAMES[group])
     ws = sheet.ws
-    node = labels.month_day(m.last_node) if m.last_node else ""
+    node = formats.month_day(m.last_node) if m.last_node else ""
     _title(sheet, m, f"{GROUP_NAMES[group]}：{node}节点结果", len(FINAL_HEADERS))
     _header(sheet, fmt, FINAL_HEADERS)
     ranks = {b.unit.code: b.rank for b in m.board}
@@ -192,7 +192,7 @@ def _final_sheet(wb: Workbook, fmt: _Formats, m: Morning, group: str) -> None:
             sheet.number(r, 7, d.target, pct)
             sheet.number(r, 8, d.required, num)
             sheet.text(
-                r, 9, labels.yes(d.is_met), fmt(font_color="#006100" if d.is_met else "#C00000")
+                r, 9, formats.yes(d.is_met), fmt(font_color="#006100" if d.is_met else "#C00000")
             )
             sheet.number(r, 10, d.bonus, num)
             sheet.number(r, 11, d.deduction, fmt(num_format="General"))

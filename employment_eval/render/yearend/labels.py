@@ -1,11 +1,9 @@
-"""Texts and number formatting shared by the year-end writers."""
+"""Texts shared by the year-end writers (the numbers and dates in them: `render.formats`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
-
-from employment_eval.yearend.data import Score, YearEnd
+from employment_eval.render.formats import day, points
+from employment_eval.render.yearend.data import Score, YearEnd
 
 
 def title(ye: YearEnd) -> str:
@@ -47,34 +45,6 @@ def provenance_line(ye: YearEnd) -> str:
         f"依据 {p.policy} · 评估日期 {p.as_of.isoformat()} · 生成于 {p.generated} · "
         f"规则 {p.rules_version} · 运行编号 {p.run_id}"
     )
-
-
-def points(value: Decimal | None) -> str:
-    """Points for reading: 5, 13.5, 13.33 (exact; no float)."""
-    if value is None:
-        return ""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def percent(rate: Decimal | None, places: int = 1) -> str:
-    """A fraction as a percentage for reading: 0.933333 → 93.3%."""
-    if rate is None:
-        return ""
-    q = (rate * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{points(q)}%"
-
-
-def yes(value: bool) -> str:
-    return "是" if value else "否"
-
-
-def day(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def month_day(value: dt.date) -> str:
-    return f"{value.month}月{value.day}日"
 
 
 def adjustment_note(score: Score) -> str:

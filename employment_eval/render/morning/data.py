@@ -21,7 +21,7 @@ import duckdb
 
 from employment_eval.problems import Problem
 from employment_eval.publish import fetch_dicts, open_published
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend.data import (
     DEGREE_ORDER,
     GROUP_ORDER,
     STATUS_NAMES,
@@ -36,6 +36,11 @@ _FAILING = re.compile(r"——(\d+) 行不符合")
 
 class MorningReportError(Exception):
     """The morning report cannot be written; the message is one Chinese paragraph."""
+
+
+class NoDataError(MorningReportError):
+    """The marts hold no scoreboard for the year (a new year's rules before its first export):
+    there is no report to write, which is said, not a failure."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +198,7 @@ def read_morning(
     try:
         found = con.execute("select count(*) from marts.scoreboard where year = ?", [year])
         if not found.fetchone()[0]:
-            raise MorningReportError(
+            raise NoDataError(
                 f"{year} 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"
             )
         provenance = read_provenance(marts_path, year)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from employment_eval.render.formats import yes
+from employment_eval.render.yearend.data import GROUP_NAMES, STATUS_NAMES, UnitResult, YearEnd
 from employment_eval.textsafe import csv_cell
-from employment_eval.yearend.data import GROUP_NAMES, STATUS_NAMES, UnitResult, YearEnd
-from employment_eval.yearend.labels import yes
 
 PROVENANCE_HEADERS = ("政策文号", "评估日期", "生成时间", "规则文件", "规则SHA256", "运行编号")
 

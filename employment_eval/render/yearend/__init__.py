@@ -3,8 +3,9 @@ scoreboard_<year>.csv and report_<year>.html, rendered from the published marts 
 (opened read-only).
 
 Every text from the data goes through `employment_eval.textsafe` (bidi controls removed, CSV
-formulas neutralised, xlsx texts never cut, HTML escaped). Each file names where it comes from:
-the policy, the as-of date, the generation time, the rules version and the run id."""
+formulas neutralised, xlsx texts never cut) and, in the HTML, the templates' autoescape
+(`render.templates`). Each file names where it comes from: the policy, the as-of date, the
+generation time, the rules version and the run id."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ import os
 from pathlib import Path
 
 from employment_eval import fsmodes
-from employment_eval.textsafe import TextTooLongError
-from employment_eval.yearend.csvfile import write_csv
-from employment_eval.yearend.data import (
+from employment_eval.render.yearend.csvfile import write_csv
+from employment_eval.render.yearend.data import (
     MissingProvenanceError,
     NoDataError,
     YearEnd,
     YearEndError,
     read_year_end,
 )
-from employment_eval.yearend.report import write_report
-from employment_eval.yearend.workbook import write_workbook
+from employment_eval.render.yearend.report import write_report
+from employment_eval.render.yearend.workbook import write_workbook
+from employment_eval.textsafe import TextTooLongError
 
 __all__ = [
     "MissingProvenanceError",

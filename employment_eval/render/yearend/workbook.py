@@ -22,8 +22,9 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from employment_eval import textsafe
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import (
+from employment_eval.render import formats
+from employment_eval.render.yearend import labels
+from employment_eval.render.yearend.data import (
     DEGREE_NAMES,
     DEGREE_ORDER,
     GROUP_NAMES,
@@ -171,7 +172,7 @@ def _title(sheet: _Sheet, ye: YearEnd, heading: str, width: int) -> None:
     note = (
         labels.provisional_note(ye)
         if not final
-        else f"最终结果；最新导出数据 {labels.day(ye.latest_export)}。"
+        else f"最终结果；最新导出数据 {formats.day(ye.latest_export)}。"
     )
     # Printed pages repeat the status and the source in the footer.
     status = "暂定" if not final else "最终"
@@ -288,11 +289,11 @@ def _milestone_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
         sheet.number(r, 6, n.rate, pct)
         sheet.number(r, 7, n.target, pct)
         sheet.number(r, 8, n.required, num)
-        sheet.text(r, 9, labels.yes(met), fmt(font_color="#006100" if met else "#C00000"))
+        sheet.text(r, 9, formats.yes(met), fmt(font_color="#006100" if met else "#C00000"))
         sheet.number(r, 10, n.bonus, num)
         sheet.number(r, 11, n.deduction, fmt(num_format="0.00"))
         sheet.date(r, 12, n.snapshot_date, date)
-        sheet.text(r, 13, labels.yes(n.reconstructed), text)
+        sheet.text(r, 13, formats.yes(n.reconstructed), text)
         sheet.text(r, 14, STATUS_NAMES.get(n.status, n.status), text)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 14)
@@ -339,7 +340,7 @@ def _years_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
             sheet.number(r, 2, y.year, fmt(num_format="0", align="center", **now, **fill))
             sheet.number(r, 3, y.total_points, fmt(num_format="0.00", **now, **fill))
             sheet.number(r, 4, y.rank_in_group, fmt(num_format="0", align="center", **now, **fill))
-            sheet.text(r, 5, labels.yes(y.is_advanced), fmt(align="center", **now, **fill))
+            sheet.text(r, 5, formats.yes(y.is_advanced), fmt(align="center", **now, **fill))
             pct = fmt(num_format="0.00%", **now, **fill)
             if y.final_rate is None:
                 ws.write_blank(r, 6, None, pct)
@@ -389,7 +390,7 @@ def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
             sheet.text(r, 0, unit.name, text)
             sheet.text(r, 1, "先进单位（名额线并列）", text)
             sheet.text(r, 2, "并列", text)
-            sheet.text(r, 3, labels.yes(unit.is_advanced), text)
+            sheet.text(r, 3, formats.yes(unit.is_advanced), text)
             sheet.text(r, 4, "学指委决定（理由、审批人见调整文件）", wrap)
             sheet.text(r, 5, "", text)
             sheet.text(r, 6, "", text)

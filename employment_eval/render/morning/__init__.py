@@ -10,20 +10,22 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from employment_eval import fsmodes
-from employment_eval.morning.artifact import artifact_markdown
-from employment_eval.morning.data import (
+from employment_eval.render.morning.artifact import artifact_markdown
+from employment_eval.render.morning.data import (
     Morning,
     MorningReportError,
+    NoDataError,
     QualityNote,
     notes_from_run,
     read_morning,
 )
-from employment_eval.morning.report import write_report
-from employment_eval.morning.workbook import write_workbook
+from employment_eval.render.morning.report import write_report
+from employment_eval.render.morning.workbook import write_workbook
 
 __all__ = [
     "Morning",
     "MorningReportError",
+    "NoDataError",
     "QualityNote",
     "artifact_markdown",
     "notes_from_run",
@@ -81,12 +83,12 @@ def publish_report(
 ) -> list[Path]:
     """The nightly step (inside a Prefect task): write the report and attach its artifact.
     A year without data yet (a new year's rules before its first export) has no report: that
-    is said, not an error."""
-    from employment_eval.morning import artifact
+    is said, not an error. Any other MorningReportError (a broken template) is raised."""
+    from employment_eval.render.morning import artifact
 
     try:
         m, paths = write_morning_report(marts_path, year, as_of, notes)
-    except MorningReportError as exc:
+    except NoDataError as exc:
         say(str(exc))
         return []
     artifact.attach(m, paths)

@@ -1,42 +1,25 @@
 """Texts shared by the morning report's HTML, xlsx and Prefect artifact: titles, the summary
-sentence, the definitions of every figure, and signed changes. Numbers are formatted from
-integers and Decimals only."""
+sentence, the definitions of every figure, and changes (`render.formats`). Numbers are
+formatted from integers and Decimals only."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
+from employment_eval.render import formats
+from employment_eval.render.morning.data import Morning
 
 
 def title(m: Morning) -> str:
     return f"{m.year} 年度就业进度晨报（{m.as_of.isoformat()}）"
 
 
-def signed(n: int | None) -> str:
-    """+3, −2, 0; '' when unknown."""
-    if n is None:
-        return ""
-    return f"+{n}" if n > 0 else ("0" if n == 0 else f"−{-n}")
-
-
-def points_change(rate_change: Decimal | None) -> str:
-    """A change of rate (a fraction) in percentage points, one decimal, half-up: '+1.2'."""
-    if rate_change is None:
-        return ""
-    q = (rate_change * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if q == 0:
-        return "0.0"
-    return f"+{q}" if q > 0 else f"−{-q}"
-
-
 def change(employed: int | None, rate: Decimal | None) -> str:
     """'+3 人，+1.2 个百分点' ('—' when there is nothing to compare with)."""
     if employed is None and rate is None:
         return "—"
-    return f"{signed(employed)} 人，{points_change(rate)} 个百分点"
+    return f"{formats.signed(employed)} 人，{formats.points_change(rate)} 个百分点"
 
 
 def export_label(day: dt.date | None) -> str:
@@ -44,13 +27,13 @@ def export_label(day: dt.date | None) -> str:
 
 
 def node_label(m: Morning) -> str:
-    return labels.month_day(m.next_node) if m.next_node else ""
+    return formats.month_day(m.next_node) if m.next_node else ""
 
 
 def summary(m: Morning) -> str:
     """The one sentence that heads the report."""
     if not m.in_season:
-        last = labels.month_day(m.last_node) if m.last_node else "最后一个时间节点"
+        last = formats.month_day(m.last_node) if m.last_node else "最后一个时间节点"
         return (
             f"本年度最后一个时间节点（{last}）已过，进度跟踪结束。以下为最终位置："
             f"各单位{last}节点结果与记分板（{m.status_name}）。"

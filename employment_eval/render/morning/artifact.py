@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from employment_eval import textsafe
-from employment_eval.morning import text
-from employment_eval.morning.data import Morning
-from employment_eval.yearend import labels
-from employment_eval.yearend.data import GROUP_NAMES
+from employment_eval.render import formats
+from employment_eval.render.morning import text
+from employment_eval.render.morning.data import Morning
+from employment_eval.render.yearend.data import GROUP_NAMES
 
 SHOWN = 10
 
@@ -43,7 +43,7 @@ def artifact_markdown(m: Morning, paths: list[Path], limit: int = SHOWN) -> str:
         pending = sum(d.pending for d in u.degrees if d.gap > 0)
         lines.append(
             f"| {md(u.unit.short_name)} | {md(GROUP_NAMES[u.unit.group])} | {u.gap} | "
-            f"{pending} | {md(labels.points(u.projected_points))}/{u.base_points} |"
+            f"{pending} | {md(formats.points(u.projected_points))}/{u.base_points} |"
         )
     if len(behind) > limit:
         lines.append(f"\n……另有 {len(behind) - limit} 个单位未达目标，见晨报。")
