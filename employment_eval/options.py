@@ -50,7 +50,7 @@ class RunOptions:
     raw_dir: Path
     marts_path: Path
     work_path: Path
-    year: int
+    year: int | None  # the year evaluated; None until the run settles it (years.settle_year)
     as_of: dt.date
     run_id: str = field(default_factory=new_run_id)
     rules_dir: Path | None = None  # None: `rules/` beside the raw folder
@@ -59,6 +59,7 @@ class RunOptions:
     force: bool = False  # rebuild even when nothing changed
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP
     data_docs: bool = False  # GX Data Docs even when every check passes
+    asked_year: int | None = None  # --year as given (None: the latest year with an export)
 
     @property
     def work_dir(self) -> Path:
@@ -76,7 +77,7 @@ class RunOptions:
             "raw_dir": str(self.raw_dir),
             "marts_path": str(self.marts_path),
             "work_path": str(self.work_path),
-            "year": self.year,
+            "year": self.asked_year if self.asked_year is not None else self.year,
             "as_of": self.as_of,
             "rules_dir": str(self.rules_dir) if self.rules_dir else None,
             "allow_older": self.allow_older,
@@ -124,7 +125,8 @@ class RunOptions:
             raw_dir=raw_dir,
             marts_path=Path(marts).expanduser().resolve(),
             work_path=Path(work).expanduser().resolve(),
-            year=year if year is not None else default_year(RulesSource(rules_dir)),
+            year=year,
+            asked_year=year,
             as_of=as_of or today_in_shanghai(),
             run_id=run_id or new_run_id(),
             rules_dir=rules_dir,

@@ -126,9 +126,9 @@ def _comment(
         con.execute(f"comment on column {name}.{_quote(column)} is {_literal(doc)}")
 
 
-def published_as_of(marts_path: Path) -> dt.date | None:
-    """The as-of date of the published file (None when there is none, or an older file
-    without marts.run_info)."""
+def published_run(marts_path: Path) -> tuple[int, dt.date] | None:
+    """(year, as-of date) of the run that wrote the published file (None when there is none,
+    or an older file without marts.run_info)."""
     if not marts_path.exists():
         return None
     con = open_published(marts_path)
@@ -139,10 +139,24 @@ def published_as_of(marts_path: Path) -> dt.date | None:
         ).fetchone()[0]
         if not found:
             return None
-        row = con.execute("select max(as_of_date) from marts.run_info").fetchone()
-        return row[0] if row else None
+        row = con.execute(
+            "select year, as_of_date from marts.run_info order by as_of_date desc limit 1"
+        ).fetchone()
+        return (int(row[0]), row[1]) if row else None
     finally:
         con.close()
+
+
+def published_as_of(marts_path: Path) -> dt.date | None:
+    """The as-of date of the published file (None when there is none)."""
+    run = published_run(marts_path)
+    return run[1] if run else None
+
+
+def published_year(marts_path: Path) -> int | None:
+    """The year the published file's run evaluated (its console summary and reports)."""
+    run = published_run(marts_path)
+    return run[0] if run else None
 
 
 def publish(candidate: Path, marts_path: Path) -> None:

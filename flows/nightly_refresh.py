@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,7 @@ from employment_eval.options import (
     DEFAULT_KEEP_FOLLOWUP,
     DEFAULT_WAIT_SECONDS,
     RunOptions,
+    default_year,
 )
 from employment_eval.problems import raise_if_errors
 from employment_eval.rules import Rules
@@ -57,7 +59,9 @@ def _counts_by_file(files: list[str]) -> str:
 @task(name="ingest", **TASK)
 def ingest_inputs(
     con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[Rules]
-) -> IngestResult:
+) -> tuple[IngestResult, int]:
+    """Read every input; returns what was read and the year the run evaluates (--year, else
+    the latest year with an export: years.settle_year, said on the console)."""
     logger = get_run_logger()
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         result = ingest(
@@ -69,11 +73,13 @@ def ingest_inputs(
             rules=rules,
         )
         raise_if_errors(years.missing_rules_problems(con, opts.rules_source))  # every year's rules
+        year, why = years.settle_year(con, opts.year, opts.run_id)
         warehouse.log_run_files(con, opts.run_id)
-        warehouse.record_run(con, opts, rules, len(result.files))
+        warehouse.record_run(con, replace(opts, year=year), rules, len(result.files))
         failures.keep_warnings(
             opts.run_id, audit.report_dir(opts), [p.render() for p in result.problems]
         )
+    logger.info(why)
     parsed = sum(f.parsed_now for f in result.files)
     logger.info(
         "读取输入：%d 个文件（新解析 %d 个，其余按内容哈希复用），%d 条警告",
@@ -191,9 +197,12 @@ def attach_artifacts(inputs: IngestResult, quality_warnings: list[str], opts: Ru
 
 
 def load_rules(opts: RunOptions) -> list[Rules]:
-    """Every year that has a rules file (the run's own year must have one)."""
+    """Every year that has a rules file (a year given with --year must have one)."""
     source = opts.rules_source
-    source.load(opts.year)  # a year without a rules file is an error naming the file
+    if opts.year is not None:
+        source.load(opts.year)  # a year without a rules file is an error naming the file
+    else:
+        default_year(source)  # at least one year's rules
     return source.load_all()
 
 
@@ -254,7 +263,8 @@ def run(opts: RunOptions, rules: list[Rules]) -> None:
                 len(stale),
             )
         try:
-            inputs = ingest_inputs(con, opts, rules)
+            inputs, year = ingest_inputs(con, opts, rules)
+            opts = replace(opts, year=year)
             pause_point("ingested")
             build_models(con, opts, rules)
             pause_point("built")

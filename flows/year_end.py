@@ -5,12 +5,13 @@ folder from the published marts file alone (opened read-only), under the run's l
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import failures, fsmodes, locks, preflight
+from employment_eval import failures, fsmodes, locks, preflight, publish
 from employment_eval.options import DEFAULT_KEEP_FOLLOWUP, DEFAULT_WAIT_SECONDS, RunOptions
 from employment_eval.yearend import read_year_end, write_files
 from flows.nightly_refresh import nightly_refresh
@@ -61,4 +62,5 @@ def year_end_scoreboard(
         locks.hold(opts.marts_path, opts.wait_seconds),
     ):
         nightly_refresh(**opts.flow_parameters())
-        return write_year_end_files(opts, out)
+        year = publish.published_year(opts.marts_path)  # the year the refresh settled
+        return write_year_end_files(replace(opts, year=year), out)

@@ -22,7 +22,7 @@ from employment_eval import (
 )
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import quiet_prefect_console, say
-from employment_eval.options import RunOptions
+from employment_eval.options import RunOptions, default_year
 from employment_eval.rules import Rules, RulesSource
 
 WARNINGS_SHOWN = 50
@@ -54,7 +54,10 @@ def resolve_with_rules(args: argparse.Namespace) -> tuple[RunOptions, list[Rules
         data_docs=getattr(args, "data_docs", False),
     )
     source: RulesSource = opts.rules_source
-    source.load(opts.year)  # a missing or broken rules file is reported before anything runs
+    if opts.year is not None:
+        source.load(opts.year)  # a missing or broken rules file is reported before anything runs
+    else:
+        default_year(source)  # some year's rules; the run settles the year from the data
     return opts, source.load_all()
 
 
@@ -84,20 +87,24 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
 
 def last_morning_report(opts: RunOptions, as_of) -> str:
     from employment_eval.morning import report_paths
+    from employment_eval.publish import published_year
 
-    html, _ = report_paths(opts.marts_path.parent, opts.year, as_of)
+    year = published_year(opts.marts_path)
+    if year is None:
+        return ""
+    html, _ = report_paths(opts.marts_path.parent, year, as_of)
     return f"最近的晨报：{html}" if html.exists() else ""
 
 
-def show_morning_outputs(opts: RunOptions) -> None:
+def show_morning_outputs(opts: RunOptions, year: int) -> None:
     """Where the night's morning report and the units' follow-up lists are."""
     from employment_eval import followup
     from employment_eval.morning import report_paths
 
-    html, xlsx = report_paths(opts.marts_path.parent, opts.year, opts.as_of)
+    html, xlsx = report_paths(opts.marts_path.parent, year, opts.as_of)
     if html.exists():
         print(f"\n晨报：{html}\n      {xlsx}")
-    folder = followup.night_dir(opts.work_dir, opts.as_of)
+    folder = followup.night_dir(opts.work_dir, year, opts.as_of)
     if folder.is_dir():
         print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
     for missing in failures.recall_after_publish(opts.run_id):
@@ -113,6 +120,7 @@ def add_run(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
+    from employment_eval.publish import published_year
     from employment_eval.summary import scoreboard_text
 
     opts, rules = resolve_with_rules(args)
@@ -130,8 +138,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             with prefect_env.one_off_run():
                 nightly_refresh(**opts.flow_parameters())
     show_warnings(opts.run_id, report_dir(opts))
-    print(scoreboard_text(opts.marts_path, opts.year))
-    show_morning_outputs(opts)
+    year = published_year(opts.marts_path) or opts.year
+    print(scoreboard_text(opts.marts_path, year))
+    show_morning_outputs(opts, year)
     return 0
 
 
@@ -149,6 +158,7 @@ def add_scoreboard(p: argparse.ArgumentParser) -> None:
 
 def cmd_scoreboard(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
+    from employment_eval.publish import published_year
     from employment_eval.summary import scoreboard_text
 
     opts = resolve(args)
@@ -162,8 +172,9 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
         with prefect_env.one_off_run():
             paths = year_end_scoreboard(**opts.flow_parameters(), out_dir=str(out))
     show_warnings(opts.run_id, report_dir(opts))
-    print(scoreboard_text(opts.marts_path, opts.year))
-    show_morning_outputs(opts)
+    year = published_year(opts.marts_path) or opts.year
+    print(scoreboard_text(opts.marts_path, year))
+    show_morning_outputs(opts, year)
     print("\n年终文件已写入：")
     for path in paths:
         print(f"  {path}")
