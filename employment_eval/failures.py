@@ -76,8 +76,9 @@ _AFTER_PUBLISH: dict[str, list[str]] = {}
 
 
 def keep_after_publish(run_id: str, missing: list[str]) -> None:
-    """What a published run could not write afterwards (morning report, follow-up lists)."""
-    _AFTER_PUBLISH[run_id] = list(missing)
+    """What a published run could not write afterwards (morning report, follow-up lists,
+    year-end files): one sentence each, naming what failed and where the previous file is."""
+    _AFTER_PUBLISH.setdefault(run_id, []).extend(missing)
 
 
 def recall_after_publish(run_id: str) -> list[str]:
@@ -118,11 +119,11 @@ def summary(exc: BaseException) -> str:
         return f"输入有问题：{len(errors)} 个错误、{warnings} 条警告，涉及 {where}"
     if isinstance(exc, AuditError):
         failed = [r for r in exc.results if not r.ok and r.severity == "error"]
-        suites = Counter(r.suite for r in failed)
-        which = "、".join(f"{s}（{n} 项）" for s, n in sorted(suites.items()))
-        return f"质量检查未通过：{len(failed)} 项错误，涉及期望套件 {which}"
+        checked = Counter(r.title or "质量检查" for r in failed)
+        which = "、".join(f"{s}（{n} 项）" for s, n in sorted(checked.items()))
+        return f"质量检查未通过：{len(failed)} 项错误，涉及 {which}"
     if isinstance(exc, ModelError):
-        return "SQL 模型构建失败（模型文件或其数据有误）"
+        return "评分计算失败（计算规则文件或其数据有误，详见运行报告）"
     if isinstance(exc, RulesError):
         return "评估规则文件有误"
     return f"运行出错（{type(exc).__name__}）"

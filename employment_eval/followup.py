@@ -124,6 +124,17 @@ def night_dir(work_dir: Path, year: int, as_of: dt.date) -> Path:
     return year_dir(work_dir, year) / as_of.isoformat()
 
 
+def previous_night(work_dir: Path, year: int, as_of: dt.date) -> Path | None:
+    """The newest night's lists of `year` on or before `as_of`, if any."""
+    base = year_dir(work_dir, year)
+    if not base.is_dir():
+        return None
+    nights = sorted(
+        p for p in base.iterdir() if p.is_dir() and NIGHT.match(p.name) and p.name <= str(as_of)
+    )
+    return nights[-1] if nights else None
+
+
 def file_name(code: str, short_name: str) -> str:
     """`<unit_code>_<short name>.xlsx`, with no character a file system would refuse."""
     safe = _UNSAFE_NAME.sub("_", textsafe.clean(short_name)).strip(" .") or code

@@ -22,7 +22,7 @@ from employment_eval import publish
 from employment_eval.failures import RunFailed
 from employment_eval.ingest.discover import discover
 from employment_eval.ingest.read import sha256_of
-from employment_eval.options import RunOptions
+from employment_eval.options import RunOptions, as_shanghai
 from employment_eval.paths import EXPECTATIONS_DIR, PROJECT_ROOT, REFERENCE_DIR, SQL_DIR
 from employment_eval.rules import Rules
 
@@ -79,6 +79,7 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
     _tree_digest(digest, SQL_DIR, "*.sql")
     _tree_digest(digest, EXPECTATIONS_DIR, "*.json")
     _tree_digest(digest, REFERENCE_DIR, "*.csv")
+    _tree_digest(digest, REFERENCE_DIR, "*.toml")  # the catalog comments, bundled rules
     for folder in CODE_DIRS:
         _tree_digest(digest, folder, "*.py")
     return digest.hexdigest()
@@ -125,9 +126,9 @@ def unchanged_since(opts: RunOptions, rules: list[Rules]) -> LastPublish | None:
 
 def nothing_new_message(last: LastPublish) -> str:
     return (
-        f"没有新的输入，规则、模型与程序也未变：已发布的数据保持不变"
-        f"（上次发布 {last.finished_at:%Y-%m-%d %H:%M}，评估日期 {last.as_of}，"
-        f"运行编号 {last.run_id}）。如需重建，请加 --force。"
+        "没有新的输入，评估规则与程序也未改变：已发布的数据保持不变"
+        f"（上次发布于北京时间 {as_shanghai(last.finished_at):%Y-%m-%d %H:%M}，"
+        f"评估日期 {last.as_of}，运行编号 {last.run_id}）。如需重建，请加 --force。"
     )
 
 
@@ -135,9 +136,12 @@ def refuse_older(opts: RunOptions) -> None:
     """A run never replaces the published marts with an older night unless asked."""
     published = publish.published_as_of(opts.marts_path)
     if published is not None and opts.as_of < published and not opts.allow_older:
-        raise RunFailed(
+        message = (
             f"已发布的数据评估日期为 {published}，晚于本次的 {opts.as_of}；"
             "为免用较旧的结果覆盖较新的结果，本次未运行。"
-            "如确需重放较早的日期并发布，请加 --allow-older。",
-            opts.run_id,
+            "如确需重放较早的日期并发布，请加 --allow-older。"
         )
+        from employment_eval.warehouse import log_refused
+
+        log_refused(opts, "nightly_refresh", message)
+        raise RunFailed(message, opts.run_id)

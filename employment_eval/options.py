@@ -27,6 +27,14 @@ def now_in_shanghai() -> dt.datetime:
     return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
+def as_shanghai(value: dt.datetime) -> dt.datetime:
+    """A time the working database recorded (DuckDB's `now()::timestamp`: the machine's local
+    wall time, no zone) as Beijing wall time, without tzinfo. Every time the centre reads is
+    Beijing time, whatever zone the machine is set to."""
+    aware = value if value.tzinfo is not None else value.astimezone()  # naive: local time
+    return aware.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
 def default_rules_dir(raw_dir: Path) -> Path:
     """The centre's rules folder: `rules/` beside the raw folder."""
     return raw_dir.parent / "rules"
@@ -42,7 +50,7 @@ def default_year(source: RulesSource | None = None) -> int:
 
 
 def new_run_id() -> str:
-    return dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
+    return dt.datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
 
 
 @dataclass(frozen=True)

@@ -95,21 +95,31 @@ def export_candidate(
 
 def catalog_comments() -> dict[str, tuple[str, dict[str, str]]]:
     """The documentation of every published table: the marts models' own header and column
-    comments (sql/), and the source of each reference table."""
+    comments (sql/), and reference/columns.toml for the reference tables."""
     from employment_eval import runner
     from employment_eval.paths import SQL_DIR
-    from employment_eval.reference import SEED_FILES
 
     docs: dict[str, tuple[str, dict[str, str]]] = {
         model.qualified_name: (" ".join(model.description.split()), dict(model.column_docs))
         for model in runner.discover(SQL_DIR)
         if model.schema == "marts"
     }
-    for seed in SEED_FILES:
-        docs[f"reference.{seed}"] = (f"Reference data from reference/{seed}.csv.", {})
-    for table in ("years", "milestones", "targets", "indicators", "quotas"):
-        docs[f"reference.rule_{table}"] = ("From the rules file of each year (<year>.toml).", {})
+    docs.update(reference_docs())
     return docs
+
+
+def reference_docs() -> dict[str, tuple[str, dict[str, str]]]:
+    """The documentation of the reference tables (reference/columns.toml)."""
+    import tomllib
+
+    from employment_eval.paths import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "columns.toml", "rb") as fh:
+        tables = tomllib.load(fh)
+    return {
+        f"reference.{name}": (doc["table"], dict(doc.get("columns", {})))
+        for name, doc in tables.items()
+    }
 
 
 def _comment(

@@ -94,7 +94,7 @@ def ingest_inputs(
             _counts_by_file([p.file for p in result.problems]),
             failures.warnings_file(audit.report_dir(opts)),
         )
-    return result
+    return result, year
 
 
 @task(name="build", **TASK)
@@ -102,7 +102,7 @@ def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[R
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         result = build.build_models(con, rules)
         raise_if_errors(adjustments.decision_problems(con))  # D12: judged on the built scoreboard
-    get_run_logger().info("构建模型：%d 个，用时 %.2f 秒", len(result.models), result.seconds)
+    get_run_logger().info("计算各项结果：%d 张表，用时 %.2f 秒", len(result.models), result.seconds)
 
 
 @task(name="audit", **TASK)
@@ -289,18 +289,34 @@ def after_publish(
     quality_warnings: list[str],
     opts: RunOptions,
 ) -> list[str]:
-    """The morning report, the follow-up lists and the artifacts; returns what failed."""
+    """The morning report, the follow-up lists and the artifacts; returns what failed, each
+    with where the previous file is (the command line ends with exit code 3)."""
     missing = []
     steps = (
-        ("晨报", lambda: morning_report(con, inputs, quality_warnings, opts)),
-        ("跟进名单", lambda: followup_lists(con, opts)),
-        ("Prefect 产物", lambda: attach_artifacts(inputs, quality_warnings, opts)),
+        (
+            "晨报",
+            lambda: morning_report(con, inputs, quality_warnings, opts),
+            lambda: morning.previous_report(opts.marts_path.parent, opts.year, opts.as_of),
+        ),
+        (
+            "各单位跟进名单",
+            lambda: followup_lists(con, opts),
+            lambda: followup.previous_night(opts.work_dir, opts.year, opts.as_of),
+        ),
+        ("流程界面中的运行摘要", lambda: attach_artifacts(inputs, quality_warnings, opts), None),
     )
-    for name, step in steps:
+    for name, step, previous in steps:
         try:
             step()
         except failures.RunFailed as exc:
-            missing.append(f"{name}未能生成：{exc.summary}")
-            get_run_logger().warning("数据已发布，但%s未能生成：%s", name, exc.summary)
+            where = previous() if previous else None
+            if where is not None:
+                kept = f"上一份{name}仍在 {where}"
+            elif previous:
+                kept = f"此前没有{name}"
+            else:
+                kept = "不影响已发布的数据"
+            missing.append(f"{name}未能生成（{exc.summary}）；{kept}")
+            get_run_logger().warning("数据已发布，但%s", missing[-1])
     failures.keep_after_publish(opts.run_id, missing)
     return missing

@@ -21,7 +21,7 @@ from employment_eval import (
     preflight,
 )
 from employment_eval.cli import parser as cli_parser
-from employment_eval.cli.outcome import quiet_prefect_console, say
+from employment_eval.cli.outcome import PUBLISHED_INCOMPLETE, quiet_prefect_console, say
 from employment_eval.options import RunOptions, default_year
 from employment_eval.rules import Rules, RulesSource
 
@@ -97,18 +97,32 @@ def last_morning_report(opts: RunOptions, as_of) -> str:
 
 
 def show_morning_outputs(opts: RunOptions, year: int) -> None:
-    """Where the night's morning report and the units' follow-up lists are."""
+    """Where the night's morning report and the units' follow-up lists are (those written)."""
     from employment_eval import followup
     from employment_eval.morning import report_paths
 
+    missing = " ".join(failures.recall_after_publish(opts.run_id))
     html, xlsx = report_paths(opts.marts_path.parent, year, opts.as_of)
-    if html.exists():
+    if html.exists() and "晨报未能生成" not in missing:
         print(f"\n晨报：{html}\n      {xlsx}")
     folder = followup.night_dir(opts.work_dir, year, opts.as_of)
-    if folder.is_dir():
+    if folder.is_dir() and "跟进名单未能生成" not in missing:
         print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
-    for missing in failures.recall_after_publish(opts.run_id):
-        say(f"[警告] 数据已发布，但{missing}（详见 {folder.parent.parent / 'reports'}）")
+
+
+def after_publish_outcome(opts: RunOptions) -> int:
+    """0, or PUBLISHED_INCOMPLETE when the marts were published but a file that follows them
+    (morning report, follow-up lists, year-end files) could not be written: each is named
+    with where the previous one is, and where the run's report is."""
+    from employment_eval.audit import report_dir
+
+    missing = failures.recall_after_publish(opts.run_id)
+    for text in missing:
+        say(f"[警告] 数据已发布，但{text}。")
+    if not missing:
+        return 0
+    say(f"运行报告：{report_dir(opts)}（退出码 {PUBLISHED_INCOMPLETE}：已发布，但有文件未能生成）")
+    return PUBLISHED_INCOMPLETE
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -141,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     year = published_year(opts.marts_path) or opts.year
     print(scoreboard_text(opts.marts_path, year))
     show_morning_outputs(opts, year)
-    return 0
+    return after_publish_outcome(opts)
 
 
 # --- scoreboard --------------------------------------------------------------------------------
@@ -175,10 +189,11 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
     year = published_year(opts.marts_path) or opts.year
     print(scoreboard_text(opts.marts_path, year))
     show_morning_outputs(opts, year)
-    print("\n年终文件已写入：")
-    for path in paths:
-        print(f"  {path}")
-    return 0
+    if paths:
+        print("\n年终文件已写入：")
+        for path in paths:
+            print(f"  {path}")
+    return after_publish_outcome(opts)
 
 
 # --- check -------------------------------------------------------------------------------------
@@ -314,7 +329,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": ("夜间刷新：读取输入、构建模型、质量检查、发布（Prefect 流程）", add_run, cmd_run),
+    "run": ("夜间刷新：读取输入、计算、质量检查、发布", add_run, cmd_run),
     "scoreboard": ("年终：刷新后输出记分板文件（xlsx、csv、html）", add_scoreboard, cmd_scoreboard),
     "check": ("只读取并校验输入文件，不写任何文件", add_check, cmd_check),
     "generate": ("生成合成示例数据（一整季的四类输入文件）", add_generate, cmd_generate),
