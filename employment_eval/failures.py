@@ -10,6 +10,7 @@ to the run's private report folder (for scheduled runs, which have no console) a
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,7 +127,21 @@ def summary(exc: BaseException) -> str:
         return "评分计算失败（计算规则文件或其数据有误，详见运行报告）"
     if isinstance(exc, RulesError):
         return "评估规则文件有误"
+    if isinstance(exc, OSError):
+        return _os_summary(exc)
     return f"运行出错（{type(exc).__name__}）"
+
+
+def _os_summary(exc: OSError) -> str:
+    """A file that could not be written or read, in Chinese (paths only, never contents)."""
+    where = f"「{exc.filename}」" if exc.filename else "某个文件"
+    if isinstance(exc, IsADirectoryError):
+        return f"无法写入{where}：同名的文件夹占用了这个位置"
+    if isinstance(exc, PermissionError):
+        return f"没有权限写入或读取{where}"
+    if exc.errno == errno.ENOSPC:
+        return "磁盘空间不足"
+    return f"读写{where}时出错（操作系统错误 {exc.errno}）"
 
 
 def write_detail(folder: Path, exc: BaseException) -> Path:

@@ -115,5 +115,8 @@ def test_a_later_decision_is_said_and_a_pending_tie_keeps_the_year_provisional(p
     assert reasons == "附属专科医院名额线并列（胸科、精总），待学指委决定"
     assert later == 3
     assert note == "另有 3 项学指委调整或决定的日期晚于评估日期 2021-12-20，本次评估未采用"
-    assert labels == [("精总", "名额线并列，待学指委决定", None), ("胸科", "名额线并列，待学指委决定", None)]
+    assert labels == [
+        ("精总", "名额线并列，待学指委决定", None),
+        ("胸科", "名额线并列，待学指委决定", None),
+    ]
     assert adjusted == 0

@@ -46,7 +46,9 @@ def previous_report(out_dir: Path, year: int, as_of: dt.date) -> Path | None:
     """The newest morning report of `year` on or before `as_of` in out_dir (html), if any:
     what the centre still has when tonight's could not be written."""
     html, _ = report_paths(out_dir, year, as_of)
-    found = sorted(p for p in out_dir.glob(f"progress_{year}_*.html") if p.name <= html.name)
+    found = sorted(
+        p for p in out_dir.glob(f"progress_{year}_*.html") if p.is_file() and p.name <= html.name
+    )
     return found[-1] if found else None
 
 
