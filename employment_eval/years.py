@@ -96,3 +96,16 @@ def settle_year(
         f"评估年度：{year}（未指定 --year：原始数据中有导出的最新年度{others}；"
         "可用 --year 指定其他年度）"
     )
+
+
+_CHOSEN: dict[str, str] = {}
+
+
+def remember_choice(run_id: str, sentence: str) -> None:
+    """The sentence saying which year a run evaluates and why, for the command line to print
+    after the flow (the flow's own log line may be below the console's logging level)."""
+    _CHOSEN[run_id] = sentence
+
+
+def recall_choice(run_id: str) -> str:
+    return _CHOSEN.get(run_id, "")

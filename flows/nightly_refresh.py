@@ -80,6 +80,7 @@ def ingest_inputs(
             opts.run_id, audit.report_dir(opts), [p.render() for p in result.problems]
         )
     logger.info(why)
+    years.remember_choice(opts.run_id, why)
     parsed = sum(f.parsed_now for f in result.files)
     logger.info(
         "读取输入：%d 个文件（新解析 %d 个，其余按内容哈希复用），%d 条警告",

@@ -54,7 +54,7 @@ def test_the_year_is_the_latest_with_data_and_a_year_without_data_is_refused(pla
 
     first = run(place, "--as-of", "2021-12-20")
     assert first.returncode == 0, first.stderr
-    assert "评估年度：2021（未指定 --year：原始数据中有导出的最新年度" in first.stderr
+    assert "评估年度：2021（未指定 --year：原始数据中有导出的最新年度" in first.stdout
     assert "2021 年度毕业生就业工作评估记分板（最终）" in first.stdout
     lists = place["work"].parent / "followup" / "2021" / "2021-12-20"
     assert len(list(lists.glob("*.xlsx"))) == 15

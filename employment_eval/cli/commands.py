@@ -136,6 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
     from employment_eval.publish import published_year
     from employment_eval.summary import scoreboard_text
+    from employment_eval.years import recall_choice
 
     opts, rules = resolve_with_rules(args)
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
@@ -153,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 nightly_refresh(**opts.flow_parameters())
     show_warnings(opts.run_id, report_dir(opts))
     year = published_year(opts.marts_path) or opts.year
+    print(recall_choice(opts.run_id))
     print(scoreboard_text(opts.marts_path, year))
     show_morning_outputs(opts, year)
     return after_publish_outcome(opts)
@@ -174,6 +176,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
     from employment_eval.publish import published_year
     from employment_eval.summary import scoreboard_text
+    from employment_eval.years import recall_choice
 
     opts = resolve(args)
     out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent
@@ -187,6 +190,7 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
             paths = year_end_scoreboard(**opts.flow_parameters(), out_dir=str(out))
     show_warnings(opts.run_id, report_dir(opts))
     year = published_year(opts.marts_path) or opts.year
+    print(recall_choice(opts.run_id))
     print(scoreboard_text(opts.marts_path, year))
     show_morning_outputs(opts, year)
     if paths:
