@@ -22,8 +22,8 @@ venv:
 		[ -d $(VENV) ] && echo "重建 $(VENV)（原为「$${have:-未完成的安装}」，现用 Python $$want）"; \
 		rm -rf $(VENV) && $(PY) -m venv $(VENV) || exit 1; \
 	elif [ ! pyproject.toml -nt $(STAMP) ]; then exit 0; fi; \
-	$(BIN)/python -m pip install -q --upgrade pip && \
-	$(BIN)/python -m pip install -q -e '.[dev]' && \
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q --upgrade pip && \
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -e '.[dev]' && \
 	echo "$$want" > $(STAMP)
 
 demo: venv
@@ -32,6 +32,8 @@ demo: venv
 		$(BIN)/employment-eval generate --out data/raw --year 2021 --seed 2021; \
 	fi
 	@echo "== 季中某晚（重放 2021-08-01）：夜间刷新 =="
+	@echo "（演示数据有意放入了几处会产生警告的内容——如日期晚于评估日期、空着的报告提交日期——"
+	@echo "  以展示警告的样子；下面的警告属于演示，实际数据出现警告时请按提示核对。）"
 	$(BIN)/employment-eval run --as-of 2021-08-01 --allow-older
 	@echo "== 年终（2021-12-20）：刷新并输出记分板文件 =="
 	$(BIN)/employment-eval scoreboard --as-of 2021-12-20
@@ -46,7 +48,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint sql --processes 2
+	$(BIN)/sqlfluff lint sql --processes 1
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

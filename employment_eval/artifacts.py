@@ -65,7 +65,7 @@ def source_lines(marts_path: Path, year: int, provisional: bool) -> list[str]:
     try:
         p = read_provenance(marts_path, year)
     except MissingProvenanceError:
-        return [*lines, "集市中没有运行信息（marts.run_info），无法注明依据与规则版本"]
+        return [*lines, "发布的数据中没有运行信息，无法注明依据与规则版本"]
     return [
         *lines,
         f"依据 {p.policy}；规则 {p.rules_version}；程序版本 {p.code_version}",

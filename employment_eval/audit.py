@@ -41,6 +41,7 @@ class CheckResult:
     row_id: tuple[str, ...] = ()
     failing_rows: list[dict] = field(default_factory=list)  # row_id values of failing rows
     detail: dict = field(default_factory=dict)  # report only: values, kwargs, exception
+    title: str = ""  # what was checked, in Chinese (the suite's title, never its name)
 
     @property
     def ok(self) -> bool:
@@ -48,10 +49,7 @@ class CheckResult:
 
     def render(self) -> str:
         label = "错误" if self.severity == "error" else "警告"
-        head = f"[{label}] {self.suite}：{self.name}——{self.failing} 行不符合"
-        if self.expectation:
-            head += f"（{self.expectation}）"
-        lines = [head]
+        lines = [f"[{label}] {self.title or '质量检查'}：{self.name}——{self.failing} 行不符合"]
         if self.detail.get("exception"):
             lines.append(f"    检查执行出错：{self.detail['exception']}")
         lines += [f"    {line}" for line in where_lines(self.failing_rows, self.failing)]
@@ -120,7 +118,7 @@ def summary(results: list[CheckResult], report_dir: Path | None = None) -> str:
         lines.append(f"完整报告（含样例值，可能含个人信息，勿外传）：{report_dir / 'report.json'}")
         docs = report_dir / "data_docs" / "index.html"
         if docs.exists():
-            lines.append(f"GX Data Docs：{docs}")
+            lines.append(f"检查结果网页（含样例值，勿外传）：{docs}")
     return "\n".join(lines)
 
 
@@ -140,11 +138,13 @@ def run_sql_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
         results.append(
             CheckResult(
                 model.schema,
-                f"{model.schema}.{model.name} 每个 ({', '.join(model.grain)}) 唯一且非空",
+                "结果表中同一键只有一行（程序内部一致性；出现时请联系维护人员，"
+                "详细的表名见运行报告）",
                 "error",
                 bad,
-                expectation="grain",
+                expectation=f"grain {model.schema}.{model.name} ({', '.join(model.grain)})",
                 check_id=f"grain.{model.schema}.{model.name}",
+                title="内部一致性",
             )
         )
     return results
@@ -201,7 +201,9 @@ def run_audit(
             con, candidate, suites, docs, chunk_rows=chunk_rows, docs_always=bool(data_docs)
         )
     except quality.SuiteError as exc:
-        results.append(CheckResult("expectations", f"期望套件无法使用：{exc}", "error", 1))
+        results.append(
+            CheckResult("expectations", f"检查规则无法使用：{exc}", "error", 1, title="质量检查")
+        )
         suites = suites or []
     write_report(out, results, suites, opts, candidate, time.monotonic() - started)
     prune_reports(out.parent, keep=REPORTS_KEPT)
@@ -226,7 +228,8 @@ def run_suites(
         failed = any(not o.success and o.severity == "error" for o in outcomes)
         if docs_dir is not None and (docs_always or failed):
             validator.build_docs()
-    return [_result(o) for o in outcomes]
+    titles = {s.name: s.title_zh for s in suites}
+    return [_result(o, titles.get(o.suite, "")) for o in outcomes]
 
 
 def _validate_all(
@@ -262,7 +265,7 @@ def _validate(validator, suite: quality.Suite, con, chunk_rows: int) -> list[qua
     return validator.validate(suite, quality.suite_tables(suite, con, chunk_rows), parameters)
 
 
-def _result(o: quality.Outcome) -> CheckResult:
+def _result(o: quality.Outcome, title: str) -> CheckResult:
     samples = [tuple(row.values()) for row in o.failing_rows[:5]]
     return CheckResult(
         suite=o.suite,
@@ -274,6 +277,7 @@ def _result(o: quality.Outcome) -> CheckResult:
         check_id=f"{o.suite}.{o.check_id}",
         row_id=o.row_id,
         failing_rows=o.failing_rows,
+        title=title,
         detail={
             "rows_checked": o.rows_checked,
             "kwargs": o.kwargs,

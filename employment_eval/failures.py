@@ -10,6 +10,7 @@ to the run's private report folder (for scheduled runs, which have no console) a
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,8 +77,9 @@ _AFTER_PUBLISH: dict[str, list[str]] = {}
 
 
 def keep_after_publish(run_id: str, missing: list[str]) -> None:
-    """What a published run could not write afterwards (morning report, follow-up lists)."""
-    _AFTER_PUBLISH[run_id] = list(missing)
+    """What a published run could not write afterwards (morning report, follow-up lists,
+    year-end files): one sentence each, naming what failed and where the previous file is."""
+    _AFTER_PUBLISH.setdefault(run_id, []).extend(missing)
 
 
 def recall_after_publish(run_id: str) -> list[str]:
@@ -119,16 +121,30 @@ def summary(exc: BaseException) -> str:
         return f"输入有问题：{len(errors)} 个错误、{warnings} 条警告，涉及 {where}"
     if isinstance(exc, AuditError):
         failed = [r for r in exc.results if not r.ok and r.severity == "error"]
-        suites = Counter(r.suite for r in failed)
-        which = "、".join(f"{s}（{n} 项）" for s, n in sorted(suites.items()))
-        return f"质量检查未通过：{len(failed)} 项错误，涉及期望套件 {which}"
+        checked = Counter(r.title or "质量检查" for r in failed)
+        which = "、".join(f"{s}（{n} 项）" for s, n in sorted(checked.items()))
+        return f"质量检查未通过：{len(failed)} 项错误，涉及 {which}"
     if isinstance(exc, ModelError):
-        return "SQL 模型构建失败（模型文件或其数据有误）"
+        return "评分计算失败（计算规则文件或其数据有误，详见运行报告）"
     if isinstance(exc, RulesError):
         return "评估规则文件有误"
     if isinstance(exc, MorningReportError):  # read from the marts: no personal data in it
         return str(exc).rstrip("。")
+    if isinstance(exc, OSError):
+        return _os_summary(exc)
     return f"运行出错（{type(exc).__name__}）"
+
+
+def _os_summary(exc: OSError) -> str:
+    """A file that could not be written or read, in Chinese (paths only, never contents)."""
+    where = f"「{exc.filename}」" if exc.filename else "某个文件"
+    if isinstance(exc, IsADirectoryError):
+        return f"无法写入{where}：同名的文件夹占用了这个位置"
+    if isinstance(exc, PermissionError):
+        return f"没有权限写入或读取{where}"
+    if exc.errno == errno.ENOSPC:
+        return "磁盘空间不足"
+    return f"读写{where}时出错（操作系统错误 {exc.errno}）"
 
 
 def write_detail(folder: Path, exc: BaseException) -> Path:

@@ -1,6 +1,7 @@
 """Each unit's follow-up list (personal data, restricted): every night, one xlsx per unit in
-`<work folder>/followup/<as-of>/<unit_code>_<short name>.xlsx` (folders 0700, files 0600),
-never beside the published marts.
+`<work folder>/followup/<year>/<as-of>/<unit_code>_<short name>.xlsx` (folders 0700, files
+0600), never beside the published marts. A run writes only its own year's folder: the lists of
+another year are never replaced.
 
 A unit's file lists its own graduates who are not counted as employed on the latest export,
 in three groups (intermediate.int_followup_graduates; each graduate in exactly one):
@@ -115,8 +116,23 @@ def root(work_dir: Path) -> Path:
     return work_dir / FOLDER
 
 
-def night_dir(work_dir: Path, as_of: dt.date) -> Path:
-    return root(work_dir) / as_of.isoformat()
+def year_dir(work_dir: Path, year: int) -> Path:
+    return root(work_dir) / str(year)
+
+
+def night_dir(work_dir: Path, year: int, as_of: dt.date) -> Path:
+    return year_dir(work_dir, year) / as_of.isoformat()
+
+
+def previous_night(work_dir: Path, year: int, as_of: dt.date) -> Path | None:
+    """The newest night's lists of `year` on or before `as_of`, if any."""
+    base = year_dir(work_dir, year)
+    if not base.is_dir():
+        return None
+    nights = sorted(
+        p for p in base.iterdir() if p.is_dir() and NIGHT.match(p.name) and p.name <= str(as_of)
+    )
+    return nights[-1] if nights else None
 
 
 def file_name(code: str, short_name: str) -> str:
@@ -281,9 +297,11 @@ def write_followup_lists(
     keep: int,
     generated_at: dt.datetime | None = None,
 ) -> Path:
-    """Write the night's lists (one file per unit) into followup/<as-of>/, replacing that
-    night's previous lists as a whole, then keep only the `keep` most recent nights."""
-    base = fsmodes.private_dir(root(work_dir))
+    """Write the night's lists (one file per unit) into followup/<year>/<as-of>/, replacing
+    that night's previous lists of the year as a whole, then keep only the year's `keep` most
+    recent nights."""
+    fsmodes.private_dir(root(work_dir))
+    base = fsmodes.private_dir(year_dir(work_dir, year))
     if generated_at is None:
         found = con.execute(
             "select generated_at from meta.run_facts where run_id = ?", [run_id]
@@ -291,7 +309,7 @@ def write_followup_lists(
         generated_at = found[0] if found else None
     latest, units = read_lists(con, year)
     header = Header(year, as_of, latest, run_id, generated_at)
-    target = night_dir(work_dir, as_of)
+    target = night_dir(work_dir, year, as_of)
     temp = fsmodes.private_dir(base / f".{as_of.isoformat()}.{run_id}.writing")
     try:
         for unit in units:

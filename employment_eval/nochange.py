@@ -23,7 +23,7 @@ from employment_eval import publish
 from employment_eval.failures import RunFailed
 from employment_eval.ingest.discover import discover
 from employment_eval.ingest.read import sha256_of
-from employment_eval.options import RunOptions
+from employment_eval.options import RunOptions, as_shanghai
 from employment_eval.paths import (
     EXPECTATIONS_DIR,
     PROJECT_ROOT,
@@ -83,10 +83,12 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
         digest.update(f"{f.kind}\0{f.rel}\0{sha}\0{included}\n".encode())
     for r in sorted(rules, key=lambda r: r.year):
         digest.update(f"rules\0{r.year}\0{r.path}\0{r.sha256}\n".encode())
-    digest.update(f"year\0{opts.year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
+    year = opts.asked_year if opts.asked_year is not None else opts.year  # None: the latest
+    digest.update(f"year\0{year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
     _tree_digest(digest, SQL_DIR, "*.sql")
     _tree_digest(digest, EXPECTATIONS_DIR, "*.json")
     _tree_digest(digest, REFERENCE_DIR, "*.csv")
+    _tree_digest(digest, REFERENCE_DIR, "*.toml")  # the catalog comments, bundled rules
     for folder in CODE_DIRS:
         _tree_digest(digest, folder, "*.py")
     templates = templates_dir()  # a restyled report is written again
@@ -135,9 +137,9 @@ def unchanged_since(opts: RunOptions, rules: list[Rules]) -> LastPublish | None:
 
 def nothing_new_message(last: LastPublish) -> str:
     return (
-        f"没有新的输入，规则、模型与程序也未变：已发布的数据保持不变"
-        f"（上次发布 {last.finished_at:%Y-%m-%d %H:%M}，评估日期 {last.as_of}，"
-        f"运行编号 {last.run_id}）。如需重建，请加 --force。"
+        "没有新的输入，评估规则与程序也未改变：已发布的数据保持不变"
+        f"（上次发布于北京时间 {as_shanghai(last.finished_at):%Y-%m-%d %H:%M}，"
+        f"评估日期 {last.as_of}，运行编号 {last.run_id}）。如需重建，请加 --force。"
     )
 
 
@@ -145,9 +147,12 @@ def refuse_older(opts: RunOptions) -> None:
     """A run never replaces the published marts with an older night unless asked."""
     published = publish.published_as_of(opts.marts_path)
     if published is not None and opts.as_of < published and not opts.allow_older:
-        raise RunFailed(
+        message = (
             f"已发布的数据评估日期为 {published}，晚于本次的 {opts.as_of}；"
             "为免用较旧的结果覆盖较新的结果，本次未运行。"
-            "如确需重放较早的日期并发布，请加 --allow-older。",
-            opts.run_id,
+            "如确需重放较早的日期并发布，请加 --allow-older。"
         )
+        from employment_eval.warehouse import log_refused
+
+        log_refused(opts, "nightly_refresh", message)
+        raise RunFailed(message, opts.run_id)

@@ -27,6 +27,14 @@ def now_in_shanghai() -> dt.datetime:
     return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
+def as_shanghai(value: dt.datetime) -> dt.datetime:
+    """A time the working database recorded (DuckDB's `now()::timestamp`: the machine's local
+    wall time, no zone) as Beijing wall time, without tzinfo. Every time the centre reads is
+    Beijing time, whatever zone the machine is set to."""
+    aware = value if value.tzinfo is not None else value.astimezone()  # naive: local time
+    return aware.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
 def default_rules_dir(raw_dir: Path) -> Path:
     """The centre's rules folder: `rules/` beside the raw folder."""
     return raw_dir.parent / "rules"
@@ -42,7 +50,7 @@ def default_year(source: RulesSource | None = None) -> int:
 
 
 def new_run_id() -> str:
-    return dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
+    return dt.datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:8]
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class RunOptions:
     raw_dir: Path
     marts_path: Path
     work_path: Path
-    year: int
+    year: int | None  # the year evaluated; None until the run settles it (years.settle_year)
     as_of: dt.date
     run_id: str = field(default_factory=new_run_id)
     rules_dir: Path | None = None  # None: `rules/` beside the raw folder
@@ -59,6 +67,7 @@ class RunOptions:
     force: bool = False  # rebuild even when nothing changed
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP
     data_docs: bool = False  # GX Data Docs even when every check passes
+    asked_year: int | None = None  # --year as given (None: the latest year with an export)
 
     @property
     def work_dir(self) -> Path:
@@ -76,7 +85,7 @@ class RunOptions:
             "raw_dir": str(self.raw_dir),
             "marts_path": str(self.marts_path),
             "work_path": str(self.work_path),
-            "year": self.year,
+            "year": self.asked_year if self.asked_year is not None else self.year,
             "as_of": self.as_of,
             "rules_dir": str(self.rules_dir) if self.rules_dir else None,
             "allow_older": self.allow_older,
@@ -124,7 +133,8 @@ class RunOptions:
             raw_dir=raw_dir,
             marts_path=Path(marts).expanduser().resolve(),
             work_path=Path(work).expanduser().resolve(),
-            year=year if year is not None else default_year(RulesSource(rules_dir)),
+            year=year,
+            asked_year=year,
             as_of=as_of or today_in_shanghai(),
             run_id=run_id or new_run_id(),
             rules_dir=rules_dir,

@@ -65,12 +65,25 @@ def check_server(timeout: float = 10) -> None:
                 return
             reason = f"HTTP {resp.status}"
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = str(getattr(exc, "reason", exc))
+        reason = _reason(getattr(exc, "reason", exc))
     raise PrefectUnavailable(
-        f"无法连接 Prefect 服务器 {url}（{reason}）。请先启动服务器"
+        f"无法连接调度服务器 {url}（{reason}）。请先启动服务器"
         "（employment-eval server，或检查其 systemd 服务），"
         "或取消环境变量 PREFECT_API_URL 以使用临时服务器。本次未运行，未发布任何结果。"
     )
+
+
+def _reason(exc: object) -> str:
+    """Why the server did not answer, in Chinese for the usual cases."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "连接被拒绝：该地址上没有服务器在运行"
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return "连接超时"
+    if isinstance(exc, OSError) and "Name or service not known" in str(exc):
+        return "无法解析该主机名"
+    if isinstance(exc, ValueError):
+        return "地址格式不正确"
+    return f"连接失败：{exc}"
 
 
 def explain_start_failure(exc: BaseException) -> PrefectUnavailable | None:
@@ -80,7 +93,7 @@ def explain_start_failure(exc: BaseException) -> PrefectUnavailable | None:
         return None
     seconds = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
     return PrefectUnavailable(
-        f"临时 Prefect 服务器未能在 {seconds} 秒内启动（机器负载过高或端口被占用）。"
+        f"临时调度服务器未能在 {seconds} 秒内启动（机器负载过高或端口被占用）。"
         "本次未运行，未发布任何结果。建议启动常驻服务器（employment-eval server，"
         "并设置 PREFECT_API_URL=http://127.0.0.1:4200/api），"
         "或把环境变量 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS 设得更大后重试。"

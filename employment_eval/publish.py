@@ -95,21 +95,31 @@ def export_candidate(
 
 def catalog_comments() -> dict[str, tuple[str, dict[str, str]]]:
     """The documentation of every published table: the marts models' own header and column
-    comments (sql/), and the source of each reference table."""
+    comments (sql/), and reference/columns.toml for the reference tables."""
     from employment_eval import runner
     from employment_eval.paths import SQL_DIR
-    from employment_eval.reference import SEED_FILES
 
     docs: dict[str, tuple[str, dict[str, str]]] = {
         model.qualified_name: (" ".join(model.description.split()), dict(model.column_docs))
         for model in runner.discover(SQL_DIR)
         if model.schema == "marts"
     }
-    for seed in SEED_FILES:
-        docs[f"reference.{seed}"] = (f"Reference data from reference/{seed}.csv.", {})
-    for table in ("years", "milestones", "targets", "indicators", "quotas"):
-        docs[f"reference.rule_{table}"] = ("From the rules file of each year (<year>.toml).", {})
+    docs.update(reference_docs())
     return docs
+
+
+def reference_docs() -> dict[str, tuple[str, dict[str, str]]]:
+    """The documentation of the reference tables (reference/columns.toml)."""
+    import tomllib
+
+    from employment_eval.paths import REFERENCE_DIR
+
+    with open(REFERENCE_DIR / "columns.toml", "rb") as fh:
+        tables = tomllib.load(fh)
+    return {
+        f"reference.{name}": (doc["table"], dict(doc.get("columns", {})))
+        for name, doc in tables.items()
+    }
 
 
 def _comment(
@@ -126,9 +136,9 @@ def _comment(
         con.execute(f"comment on column {name}.{_quote(column)} is {_literal(doc)}")
 
 
-def published_as_of(marts_path: Path) -> dt.date | None:
-    """The as-of date of the published file (None when there is none, or an older file
-    without marts.run_info)."""
+def published_run(marts_path: Path) -> tuple[int, dt.date] | None:
+    """(year, as-of date) of the run that wrote the published file (None when there is none,
+    or an older file without marts.run_info)."""
     if not marts_path.exists():
         return None
     con = open_published(marts_path)
@@ -139,10 +149,24 @@ def published_as_of(marts_path: Path) -> dt.date | None:
         ).fetchone()[0]
         if not found:
             return None
-        row = con.execute("select max(as_of_date) from marts.run_info").fetchone()
-        return row[0] if row else None
+        row = con.execute(
+            "select year, as_of_date from marts.run_info order by as_of_date desc limit 1"
+        ).fetchone()
+        return (int(row[0]), row[1]) if row else None
     finally:
         con.close()
+
+
+def published_as_of(marts_path: Path) -> dt.date | None:
+    """The as-of date of the published file (None when there is none)."""
+    run = published_run(marts_path)
+    return run[1] if run else None
+
+
+def published_year(marts_path: Path) -> int | None:
+    """The year the published file's run evaluated (its console summary and reports)."""
+    run = published_run(marts_path)
+    return run[0] if run else None
 
 
 def publish(candidate: Path, marts_path: Path) -> None:

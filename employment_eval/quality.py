@@ -78,6 +78,12 @@ class Suite:
     def expectation(self, check_id: str) -> dict:
         return next(e for e in self.expectations if e["meta"]["check_id"] == check_id)
 
+    @property
+    def title_zh(self) -> str:
+        """What the suite checks, as the centre reads it: its description up to the first
+        full-width colon ('单位材料登记表'); the suite's name never reaches the centre."""
+        return self.description_zh.split("：", 1)[0]
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -135,6 +141,8 @@ def _load_suite(path: Path) -> Suite:
     missing = [k for k in ("name", "layer", "description_zh", "expectations") if k not in data]
     if missing:
         raise SuiteError(f"{path.name}：缺少字段 {missing}")
+    if "：" not in data["description_zh"]:
+        raise SuiteError(f"{path.name}：description_zh 须以「名称：」开头（如「记分板：…」）")
     if data["layer"] not in LAYERS:
         raise SuiteError(f"{path.name}：layer 须为 {LAYERS} 之一，而不是 {data['layer']!r}")
     if ("query" in data) == ("frame" in data):
@@ -531,7 +539,7 @@ def build_expectation_suite(suite: Suite):
     if len(gx_suite.expectations) != len(suite.expectations):
         raise SuiteError(
             f"{suite.path.name}：文件中有 {len(suite.expectations)} 个期望，"
-            f"GX 只加载了 {len(gx_suite.expectations)} 个"
+            f"检查程序只加载了 {len(gx_suite.expectations)} 个"
         )
     return gx_suite
 
@@ -685,7 +693,7 @@ class _Tally:
     def add(self, exp: dict, result, frame: pd.DataFrame, row_id: list[str]) -> None:
         self.rows += len(frame)
         if result is None:  # cannot happen once the count check passed; kept as a loud failure
-            self.exception = self.exception or "GX 未返回该期望的结果"
+            self.exception = self.exception or "检查程序未返回该项的结果"
             self.success = False
             return
         info = result.exception_info or {}
@@ -762,7 +770,7 @@ def _outcome(suite: Suite, exp: dict, tally: _Tally, row_id: list[str]) -> Outco
         "kwargs": exp["kwargs"],
     }
     if tally.exception is not None:
-        if tally.exception == "GX 未返回该期望的结果":
+        if tally.exception == "检查程序未返回该项的结果":
             return Outcome(**common, success=False, failing=1, failing_rows=[], samples=[],
                            exception=tally.exception)  # fmt: skip
         common["severity"] = "error"

@@ -452,6 +452,13 @@ def _build(c: _Checker, data: dict, path: Path) -> Rules | None:
     c.unknown(policy, "policy", "policy")
     number = c.text(policy, "number", "policy.number", required=False)
     title = c.text(policy, "title", "policy.title", required=False)
+    for key, value in (("number", number), ("title", title)):
+        if isinstance(value, str) and key in policy and not value.strip():
+            c.add(
+                f"policy.{key}",
+                "不能为空：每份结果文件都注明所依据的政策（如 沪交医学〔2021〕1号），"
+                "请填写；确无文号时删除此行",
+            )
 
     dates = c.table(data, "dates", "dates") or {}
     c.unknown(dates, "dates", "dates")

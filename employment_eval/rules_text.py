@@ -79,8 +79,9 @@ def moved_date(day: dt.date, year: int) -> dt.date:
 
 
 def for_year(rules: Rules, year: int) -> Rules:
-    """The rules with every date moved to `year`, the policy's number left to fill in and the
-    year in its title replaced."""
+    """The rules with every date moved to `year`; the policy (number and title) is the source
+    year's until the centre writes the new year's: a policy stays in force until replaced, and a
+    blank 文号 is refused (every published file names the policy it follows)."""
     return dataclasses.replace(
         rules,
         year=year,
@@ -91,8 +92,6 @@ def for_year(rules: Rules, year: int) -> Rules:
         guided_date=moved_date(rules.guided_date, year),
         i4_report_deadline=moved_date(rules.i4_report_deadline, year),
         evaluation_start=moved_date(rules.evaluation_start, year),
-        policy_number="",
-        policy_title=rules.policy_title.replace(str(rules.year), str(year)),
         sha256="",
     )
 
@@ -122,8 +121,9 @@ def commented_text(new: Rules, source: Rules, check_command: str) -> str:
         "",
         "# 评估办法的文号与标题：写入发布的数据（marts.run_info）与年终报告。",
         "[policy]",
-        f'number = {_literal(new.policy_number)}  # 文号，如 "沪交医学〔{y}〕1号"（待填写）',
-        f"title = {_literal(new.policy_title)}  # 评估办法的标题（请核对）",
+        f"# 沿用 {f} 年度所依据的办法；若 {y} 年度依据新的文件，请改为新文件的文号与标题。",
+        f"number = {_literal(new.policy_number)}  # 文号（不能为空）",
+        f"title = {_literal(new.policy_title)}  # 评估办法的标题",
         "",
         "# 评估用到的日期，都须在评估年度内。",
         "[dates]",

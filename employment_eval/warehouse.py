@@ -22,7 +22,7 @@ RUN_LOG_DDL = (
         as_of_date date not null,
         raw_dir varchar not null,
         marts_path varchar not null,
-        outcome varchar not null,  -- running / published / failed / interrupted
+        outcome varchar not null,  -- running / published / failed / interrupted / refused
         message varchar
     )""",
     "alter table meta.run_log add column if not exists report_dir varchar",
@@ -183,6 +183,24 @@ def log_run_files(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         from meta.current_files where run_id = ?""",
         [run_id],
     )
+
+
+def log_refused(opts, flow: str, message: str) -> None:
+    """A run refused before it started (e.g. an as-of older than the published one) is in the
+    run log too, with its reason (the caller holds the working database's lock)."""
+    con = open_work(opts.work_path)
+    try:
+        log_run_start(
+            con,
+            run_id=opts.run_id,
+            flow=flow,
+            as_of=opts.as_of,
+            raw_dir=opts.raw_dir,
+            marts_path=opts.marts_path,
+        )
+        log_run_end(con, opts.run_id, "refused", message)
+    finally:
+        con.close()
 
 
 def log_run_end(

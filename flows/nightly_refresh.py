@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -40,6 +41,7 @@ from employment_eval.options import (
     DEFAULT_KEEP_FOLLOWUP,
     DEFAULT_WAIT_SECONDS,
     RunOptions,
+    default_year,
 )
 from employment_eval.problems import raise_if_errors
 from employment_eval.render import morning
@@ -57,7 +59,9 @@ def _counts_by_file(files: list[str]) -> str:
 @task(name="ingest", **TASK)
 def ingest_inputs(
     con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[Rules]
-) -> IngestResult:
+) -> tuple[IngestResult, int]:
+    """Read every input; returns what was read and the year the run evaluates (--year, else
+    the latest year with an export: years.settle_year, said on the console)."""
     logger = get_run_logger()
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         result = ingest(
@@ -69,11 +73,14 @@ def ingest_inputs(
             rules=rules,
         )
         raise_if_errors(years.missing_rules_problems(con, opts.rules_source))  # every year's rules
+        year, why = years.settle_year(con, opts.year, opts.run_id)
         warehouse.log_run_files(con, opts.run_id)
-        warehouse.record_run(con, opts, rules, len(result.files))
+        warehouse.record_run(con, replace(opts, year=year), rules, len(result.files))
         failures.keep_warnings(
             opts.run_id, audit.report_dir(opts), [p.render() for p in result.problems]
         )
+    logger.info(why)
+    years.remember_choice(opts.run_id, why)
     parsed = sum(f.parsed_now for f in result.files)
     logger.info(
         "读取输入：%d 个文件（新解析 %d 个，其余按内容哈希复用），%d 条警告",
@@ -88,7 +95,7 @@ def ingest_inputs(
             _counts_by_file([p.file for p in result.problems]),
             failures.warnings_file(audit.report_dir(opts)),
         )
-    return result
+    return result, year
 
 
 @task(name="build", **TASK)
@@ -96,7 +103,7 @@ def build_models(con: duckdb.DuckDBPyConnection, opts: RunOptions, rules: list[R
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
         result = build.build_models(con, rules)
         raise_if_errors(adjustments.decision_problems(con))  # D12: judged on the built scoreboard
-    get_run_logger().info("构建模型：%d 个，用时 %.2f 秒", len(result.models), result.seconds)
+    get_run_logger().info("计算各项结果：%d 张表，用时 %.2f 秒", len(result.models), result.seconds)
 
 
 @task(name="audit", **TASK)
@@ -191,9 +198,12 @@ def attach_artifacts(inputs: IngestResult, quality_warnings: list[str], opts: Ru
 
 
 def load_rules(opts: RunOptions) -> list[Rules]:
-    """Every year that has a rules file (the run's own year must have one)."""
+    """Every year that has a rules file (a year given with --year must have one)."""
     source = opts.rules_source
-    source.load(opts.year)  # a year without a rules file is an error naming the file
+    if opts.year is not None:
+        source.load(opts.year)  # a year without a rules file is an error naming the file
+    else:
+        default_year(source)  # at least one year's rules
     return source.load_all()
 
 
@@ -254,7 +264,8 @@ def run(opts: RunOptions, rules: list[Rules]) -> None:
                 len(stale),
             )
         try:
-            inputs = ingest_inputs(con, opts, rules)
+            inputs, year = ingest_inputs(con, opts, rules)
+            opts = replace(opts, year=year)
             pause_point("ingested")
             build_models(con, opts, rules)
             pause_point("built")
@@ -279,18 +290,34 @@ def after_publish(
     quality_warnings: list[str],
     opts: RunOptions,
 ) -> list[str]:
-    """The morning report, the follow-up lists and the artifacts; returns what failed."""
+    """The morning report, the follow-up lists and the artifacts; returns what failed, each
+    with where the previous file is (the command line ends with exit code 3)."""
     missing = []
     steps = (
-        ("晨报", lambda: morning_report(con, inputs, quality_warnings, opts)),
-        ("跟进名单", lambda: followup_lists(con, opts)),
-        ("Prefect 产物", lambda: attach_artifacts(inputs, quality_warnings, opts)),
+        (
+            "晨报",
+            lambda: morning_report(con, inputs, quality_warnings, opts),
+            lambda: morning.previous_report(opts.marts_path.parent, opts.year, opts.as_of),
+        ),
+        (
+            "各单位跟进名单",
+            lambda: followup_lists(con, opts),
+            lambda: followup.previous_night(opts.work_dir, opts.year, opts.as_of),
+        ),
+        ("流程界面中的运行摘要", lambda: attach_artifacts(inputs, quality_warnings, opts), None),
     )
-    for name, step in steps:
+    for name, step, previous in steps:
         try:
             step()
         except failures.RunFailed as exc:
-            missing.append(f"{name}未能生成：{exc.summary}")
-            get_run_logger().warning("数据已发布，但%s未能生成：%s", name, exc.summary)
+            where = previous() if previous else None
+            if where is not None:
+                kept = f"上一份{name}仍在 {where}"
+            elif previous:
+                kept = f"此前没有{name}"
+            else:
+                kept = "不影响已发布的数据"
+            missing.append(f"{name}未能生成（{exc.summary}）；{kept}")
+            get_run_logger().warning("数据已发布，但%s", missing[-1])
     failures.keep_after_publish(opts.run_id, missing)
     return missing

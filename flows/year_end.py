@@ -5,14 +5,15 @@ folder from the published marts file alone (opened read-only), under the run's l
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from employment_eval import failures, fsmodes, locks, preflight
+from employment_eval import failures, fsmodes, locks, preflight, publish
 from employment_eval.options import DEFAULT_KEEP_FOLLOWUP, DEFAULT_WAIT_SECONDS, RunOptions
-from employment_eval.render.yearend import read_year_end, write_files
+from employment_eval.render.yearend import WRITERS, read_year_end, write_files
 from flows.nightly_refresh import nightly_refresh
 
 
@@ -61,4 +62,18 @@ def year_end_scoreboard(
         locks.hold(opts.marts_path, opts.wait_seconds),
     ):
         nightly_refresh(**opts.flow_parameters())
-        return write_year_end_files(opts, out)
+        opts = replace(opts, year=publish.published_year(opts.marts_path))  # settled by the run
+        try:
+            return write_year_end_files(opts, out)
+        except failures.RunFailed as exc:  # the marts are published: said, exit code 3
+            kept = [out / name.format(year=opts.year) for name, _ in WRITERS]
+            kept = [p for p in kept if p.exists()]
+            where = (
+                "原有年终文件保持不变：" + "、".join(str(p) for p in kept)
+                if kept
+                else "此前没有该年度的年终文件"
+            )
+            text = f"年终文件未能生成（{exc.summary}）；{where}"
+            failures.keep_after_publish(opts.run_id, [text])
+            get_run_logger().warning("数据已发布，但%s", text)
+            return []

@@ -306,7 +306,7 @@ def test_an_unreachable_prefect_server_is_a_chinese_paragraph(place, tmp_path) -
         result = cli(
             *run_args(place), cwd=tmp_path, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"}
         )
-    assert_paragraph(result, 1, "无法连接 Prefect 服务器", "employment-eval server")
+    assert_paragraph(result, 1, "无法连接调度服务器", "employment-eval server")
 
 
 # --- private by default ------------------------------------------------------------------------

@@ -746,9 +746,9 @@ def test_adjustments_are_read_from_csv_and_xlsx_files(tmp_path: Path) -> None:
     wb.save(folder / "b.xlsx")
     (folder / "~$b.xlsx").write_bytes(b"lock")
     assert read_adjustments(folder) == [
-        Adjustment("ruijin", 2021, "I4", dec("18.50"), None),
-        Adjustment("chest", 2021, "ADVANCED", None, True),
-        Adjustment("ipmch", 2021, "ADVANCED", None, False),
+        Adjustment("ruijin", 2021, "I4", dec("18.50"), None, D(2021, 12, 20)),
+        Adjustment("chest", 2021, "ADVANCED", None, True, D(2021, 12, 20)),
+        Adjustment("ipmch", 2021, "ADVANCED", None, False, D(2021, 12, 20)),
     ]
 
 

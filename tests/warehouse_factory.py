@@ -213,7 +213,7 @@ def build_scenario(s: Scenario, rules: Rules | None = None) -> duckdb.DuckDBPyCo
                 "reason": "复核",
                 "approved_by": "学指委",
                 "adjustment_year": 2021,
-                "decided_on": D(2021, 12, 28),
+                "decided_on": s.as_of,  # in effect on the scenario's night
                 "new_points": None,
                 "advanced_decision": None,
                 **a,

@@ -21,8 +21,8 @@ from employment_eval import (
     preflight,
 )
 from employment_eval.cli import parser as cli_parser
-from employment_eval.cli.outcome import quiet_prefect_console, say
-from employment_eval.options import RunOptions
+from employment_eval.cli.outcome import PUBLISHED_INCOMPLETE, quiet_prefect_console, say
+from employment_eval.options import RunOptions, default_year
 from employment_eval.rules import Rules, RulesSource
 
 WARNINGS_SHOWN = 50
@@ -54,7 +54,10 @@ def resolve_with_rules(args: argparse.Namespace) -> tuple[RunOptions, list[Rules
         data_docs=getattr(args, "data_docs", False),
     )
     source: RulesSource = opts.rules_source
-    source.load(opts.year)  # a missing or broken rules file is reported before anything runs
+    if opts.year is not None:
+        source.load(opts.year)  # a missing or broken rules file is reported before anything runs
+    else:
+        default_year(source)  # some year's rules; the run settles the year from the data
     return opts, source.load_all()
 
 
@@ -83,25 +86,43 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
 
 
 def last_morning_report(opts: RunOptions, as_of) -> str:
+    from employment_eval.publish import published_year
     from employment_eval.render.morning import report_paths
 
-    html, _ = report_paths(opts.marts_path.parent, opts.year, as_of)
+    year = published_year(opts.marts_path)
+    if year is None:
+        return ""
+    html, _ = report_paths(opts.marts_path.parent, year, as_of)
     return f"最近的晨报：{html}" if html.exists() else ""
 
 
-def show_morning_outputs(opts: RunOptions) -> None:
-    """Where the night's morning report and the units' follow-up lists are."""
+def show_morning_outputs(opts: RunOptions, year: int) -> None:
+    """Where the night's morning report and the units' follow-up lists are (those written)."""
     from employment_eval import followup
     from employment_eval.render.morning import report_paths
 
-    html, xlsx = report_paths(opts.marts_path.parent, opts.year, opts.as_of)
-    if html.exists():
+    missing = " ".join(failures.recall_after_publish(opts.run_id))
+    html, xlsx = report_paths(opts.marts_path.parent, year, opts.as_of)
+    if html.exists() and "晨报未能生成" not in missing:
         print(f"\n晨报：{html}\n      {xlsx}")
-    folder = followup.night_dir(opts.work_dir, opts.as_of)
-    if folder.is_dir():
+    folder = followup.night_dir(opts.work_dir, year, opts.as_of)
+    if folder.is_dir() and "跟进名单未能生成" not in missing:
         print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
-    for missing in failures.recall_after_publish(opts.run_id):
-        say(f"[警告] 数据已发布，但{missing}（详见 {folder.parent.parent / 'reports'}）")
+
+
+def after_publish_outcome(opts: RunOptions) -> int:
+    """0, or PUBLISHED_INCOMPLETE when the marts were published but a file that follows them
+    (morning report, follow-up lists, year-end files) could not be written: each is named
+    with where the previous one is, and where the run's report is."""
+    from employment_eval.audit import report_dir
+
+    missing = failures.recall_after_publish(opts.run_id)
+    for text in missing:
+        say(f"[警告] 数据已发布，但{text}。")
+    if not missing:
+        return 0
+    say(f"运行报告：{report_dir(opts)}（退出码 {PUBLISHED_INCOMPLETE}：已发布，但有文件未能生成）")
+    return PUBLISHED_INCOMPLETE
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -113,7 +134,9 @@ def add_run(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
+    from employment_eval.publish import published_year
     from employment_eval.render.console import scoreboard_text
+    from employment_eval.years import recall_choice
 
     opts, rules = resolve_with_rules(args)
     preflight.check_paths(opts.raw_dir, opts.marts_path, opts.work_path)
@@ -130,9 +153,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             with prefect_env.one_off_run():
                 nightly_refresh(**opts.flow_parameters())
     show_warnings(opts.run_id, report_dir(opts))
-    print(scoreboard_text(opts.marts_path, opts.year))
-    show_morning_outputs(opts)
-    return 0
+    year = published_year(opts.marts_path) or opts.year
+    print(recall_choice(opts.run_id))
+    print(scoreboard_text(opts.marts_path, year))
+    show_morning_outputs(opts, year)
+    return after_publish_outcome(opts)
 
 
 # --- scoreboard --------------------------------------------------------------------------------
@@ -149,7 +174,9 @@ def add_scoreboard(p: argparse.ArgumentParser) -> None:
 
 def cmd_scoreboard(args: argparse.Namespace) -> int:
     from employment_eval.audit import report_dir
+    from employment_eval.publish import published_year
     from employment_eval.render.console import scoreboard_text
+    from employment_eval.years import recall_choice
 
     opts = resolve(args)
     out = Path(args.out).expanduser().resolve() if args.out else opts.marts_path.parent
@@ -162,12 +189,15 @@ def cmd_scoreboard(args: argparse.Namespace) -> int:
         with prefect_env.one_off_run():
             paths = year_end_scoreboard(**opts.flow_parameters(), out_dir=str(out))
     show_warnings(opts.run_id, report_dir(opts))
-    print(scoreboard_text(opts.marts_path, opts.year))
-    show_morning_outputs(opts)
-    print("\n年终文件已写入：")
-    for path in paths:
-        print(f"  {path}")
-    return 0
+    year = published_year(opts.marts_path) or opts.year
+    print(recall_choice(opts.run_id))
+    print(scoreboard_text(opts.marts_path, year))
+    show_morning_outputs(opts, year)
+    if paths:
+        print("\n年终文件已写入：")
+        for path in paths:
+            print(f"  {path}")
+    return after_publish_outcome(opts)
 
 
 # --- check -------------------------------------------------------------------------------------
@@ -303,7 +333,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": ("夜间刷新：读取输入、构建模型、质量检查、发布（Prefect 流程）", add_run, cmd_run),
+    "run": ("夜间刷新：读取输入、计算、质量检查、发布", add_run, cmd_run),
     "scoreboard": ("年终：刷新后输出记分板文件（xlsx、csv、html）", add_scoreboard, cmd_scoreboard),
     "check": ("只读取并校验输入文件，不写任何文件", add_check, cmd_check),
     "generate": ("生成合成示例数据（一整季的四类输入文件）", add_generate, cmd_generate),

@@ -2,7 +2,9 @@
 
 0 done; 1 the run failed (inputs, checks, lock, Prefect, disk, anything unexpected: nothing
 published, the previous marts untouched); 2 bad usage or configuration found before anything
-ran (options, dates, paths, rules). An unexpected error's traceback goes to a private crash
+ran (options, dates, paths, rules); 3 the marts were published but a file that follows them
+(morning report, follow-up lists, year-end files) could not be written — named on the console
+with where the previous one is. An unexpected error's traceback goes to a private crash
 file, and the paragraph says where."""
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from employment_eval.rules import RulesError
 
 USAGE = 2
 FAILED = 1
+PUBLISHED_INCOMPLETE = 3  # the marts were published; a file after them could not be written
 
 
 def say(text: str) -> None:
@@ -53,6 +56,9 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         detail = recall(exc.run_id) if exc.run_id else None
         if detail is not None:
             text, _ = explain(detail, crash_dir)
+            folder = exc.detail_file.parent if exc.detail_file else None
+            if folder is not None and str(folder) not in text:
+                text += f"\n本次运行的完整报告（仅本机可读）：{folder}"
             return text, FAILED
         return f"运行失败，未发布任何结果，原有数据保持不变：{exc.summary}", FAILED
     if isinstance(exc, UsageError):
@@ -118,7 +124,9 @@ def write_crash(exc: BaseException, folder: Path | None) -> Path:
         fsmodes.private_dir(folder)
     except OSError:
         folder = Path(tempfile.mkdtemp(prefix="employment-eval-"))
-    path = folder / f"crash-{dt.datetime.now():%Y%m%dT%H%M%S}.txt"
+    from employment_eval.options import SHANGHAI
+
+    path = folder / f"crash-{dt.datetime.now(SHANGHAI):%Y%m%dT%H%M%S}.txt"
     path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
     fsmodes.make_private(path)
     return path
@@ -144,8 +152,24 @@ class ConsoleFilter(logging.Filter):
         return any("\u4e00" <= ch <= "\u9fff" for ch in message)
 
 
+class ConsoleFormatter(logging.Formatter):
+    """A console line as the centre reads it: the Beijing time and the pipeline's own message,
+    without Prefect's prefixes ("Task run 'ingest-2f2' -", "Flow run '…'", the level in
+    English). Prefect's server log keeps them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from employment_eval.options import SHANGHAI
+
+        when = dt.datetime.fromtimestamp(record.created, SHANGHAI).strftime("%H:%M:%S")
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING and not message.startswith("["):
+            message = f"[警告] {message}"
+        return f"{when} {message}"
+
+
 def quiet_prefect_console() -> None:
-    """Attach ConsoleFilter to Prefect's console handlers (after Prefect is imported)."""
+    """Attach ConsoleFilter and ConsoleFormatter to Prefect's console handlers (after Prefect
+    is imported)."""
     seen: set[int] = set()
     for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
         for handler in logging.getLogger(name).handlers:
@@ -153,3 +177,4 @@ def quiet_prefect_console() -> None:
                 continue
             seen.add(id(handler))
             handler.addFilter(ConsoleFilter())
+            handler.setFormatter(ConsoleFormatter())

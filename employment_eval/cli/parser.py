@@ -227,12 +227,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--force",
         action="store_true",
-        help="即使输入、规则、模型与程序都未变，也重新构建并发布。默认：未变时不做任何事",
+        help="即使输入、评估规则与程序都未变，也重新计算并发布。默认：未变时不做任何事",
     )
     p.add_argument(
         "--data-docs",
         action="store_true",
-        help="即使全部质量检查通过，也在运行报告中生成 GX Data Docs。默认：只在有检查未通过时生成",
+        help="即使全部质量检查通过，也在运行报告中生成检查结果网页。默认：只在有检查未通过时生成",
     )
     p.add_argument(
         "--keep-followup",

@@ -30,6 +30,12 @@ node_degree_text as (
                         || node_results.required_employed || '人），超出'
                         || (node_results.employed - node_results.required_employed) || '人，加'
                         || node_results.bonus || '分'
+                when node_results.deduction > node_results.base_points
+                    then
+                        '，低于' || fmt_bp(node_results.target_bp) || '%目标'
+                        || fmt_bp(node_results.shortfall_bp) || '个百分点，扣满'
+                        || node_results.base_points || '分（差'
+                        || fmt_points(node_results.deduction) || '分）'
                 else
                     '，低于' || fmt_bp(node_results.target_bp) || '%目标'
                     || fmt_bp(node_results.shortfall_bp) || '个百分点，扣'

@@ -12,8 +12,8 @@ rule_indicators as (
 ),
 
 adjustments as (
-    select * from staging.stg_adjustments
-    where indicator <> 'ADVANCED'
+    select * from intermediate.int_adjustments_in_effect
+    where indicator <> 'ADVANCED' and is_in_effect
 ),
 
 final as (
@@ -30,6 +30,15 @@ final as (
         adjustments.reason as adjustment_reason,  -- 理由
         adjustments.approved_by as adjustment_approved_by,  -- 审批人
         adjustments.decided_date as adjustment_date,  -- 日期
+        case
+            when adjustments.new_points is not null
+                then
+                    '学指委调整：计算值 ' || fmt_points(indicator_points.computed_points)
+                    || ' → 调整后 ' || fmt_points(adjustments.new_points)
+                    || '；理由：' || adjustments.reason
+                    || '；审批人：' || adjustments.approved_by
+                    || '；日期：' || strftime(adjustments.decided_date, '%Y-%m-%d')
+        end as adjustment_note,  -- the adjustment in one sentence (every output shows this)
         indicator_points.needs_review,  -- a figure to review (I9 zero denominator)
         indicator_points.detail  -- how the points came about (Chinese)
     from indicator_points

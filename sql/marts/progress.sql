@@ -169,6 +169,15 @@ final as (
             as gap_after_verification,  -- still to place if every pending record were verified
         projected_bonus,  -- node bonus if counted on the latest export (milestone_rates)
         projected_deduction,  -- node deduction if counted on the latest export (milestone_rates)
+        case
+            when projected_deduction > node_base_points
+                then
+                    '扣满 ' || node_base_points || ' 分（差 ' || fmt_points(projected_deduction)
+                    || ' 分）'
+            when projected_deduction > 0 then '扣 ' || fmt_points(projected_deduction) || ' 分'
+            when projected_bonus > 0 then '加 ' || projected_bonus || ' 分'
+            else '—'
+        end as projected_label,  -- the degree's projected points as shown (a deduction beyond the node's base: 扣满)
         unit_group,  -- school / general / specialty
         node_base_points,  -- the node's base points (I3)
         unit_gap_persons,  -- the unit's gap_persons summed over its degrees

@@ -40,7 +40,7 @@ final as (
         this_run.policy_number,  -- the policy it implements, e.g. 沪交医学〔2021〕1号
         this_run.code_version,  -- package version and git commit of the code
         this_run.generated_at,  -- when the run built it (Asia/Shanghai wall time)
-        this_run.input_files  -- input files the run read
+        this_run.input_files  -- how many input files the run read (each one: marts.input_files)
     from this_run
     left join year_status on this_run.year = year_status.year
 )

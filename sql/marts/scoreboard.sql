@@ -20,17 +20,13 @@ final_counts as (
     select * from intermediate.int_unit_final_counts
 ),
 
-evaluation_dates as (
-    select * from intermediate.int_evaluation_dates
-),
-
-submissions as (
-    select * from staging.stg_submissions
+year_completeness as (
+    select * from intermediate.int_year_completeness
 ),
 
 decisions as (
-    select * from staging.stg_adjustments
-    where indicator = 'ADVANCED'
+    select * from intermediate.int_adjustments_in_effect
+    where indicator = 'ADVANCED' and is_in_effect
 ),
 
 totals as (
@@ -51,6 +47,8 @@ ranked as (
         units.unit_group,
         units.sort_order,
         rule_quotas.quota,
+        final_counts.employed as final_employed,
+        final_counts.graduates as final_graduates,
         rank() over (
             partition by totals.year, units.unit_group
             order by
@@ -89,33 +87,6 @@ cutoff as (
         on tie_sizes.year = decisions.year and tie_sizes.unit_code = decisions.unit_code
 ),
 
-year_status as (
-    select
-        evaluation_dates.year,
-        bool_or(evaluation_dates.is_provisional or evaluation_dates.is_reconstructed)
-            as has_open_date
-    from evaluation_dates
-    group by evaluation_dates.year
-),
-
-ledger_status as (
-    select
-        years.year,
-        count(submissions.unit_code) filter (
-            where
-            submissions.i1_review_score is not null
-            and submissions.i2_complaints is not null
-            and submissions.i4_review_score is not null
-            and submissions.i5_talks is not null
-            and submissions.i7_forms is not null
-            and submissions.i8_stories is not null
-        ) as complete_rows,
-        (select count(*) from units) as unit_count
-    from (select distinct year from totals) as years
-    left join submissions on years.year = submissions.year
-    group by years.year
-),
-
 tie_status as (
     select
         year,
@@ -142,17 +113,18 @@ final as (
         cutoff.tie_at_cutoff,  -- tied across the quota line: the committee decides (D10)
         cutoff.advanced_decision is not null as is_decided_by_committee,  -- 先进单位 adjustment
         cutoff.has_adjustment,  -- some indicator adjusted by the committee
+        coalesce(cutoff.final_employed, 0) as final_employed,  -- employed at the last node, all degrees (D10's last tie-breaker)
+        coalesce(cutoff.final_graduates, 0) as final_graduates,  -- graduates at the last node, all degrees
         case
             when
-                year_status.has_open_date
-                or ledger_status.complete_rows < ledger_status.unit_count
+                year_completeness.has_open_date
+                or not year_completeness.is_ledger_complete
                 or tie_status.has_undecided_tie
                 then 'provisional'
             else 'final'
         end as status  -- final only when every condition of D11 holds
     from cutoff
-    inner join year_status on cutoff.year = year_status.year
-    inner join ledger_status on cutoff.year = ledger_status.year
+    inner join year_completeness on cutoff.year = year_completeness.year
     inner join tie_status on cutoff.year = tie_status.year
 )
 

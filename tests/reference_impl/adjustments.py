@@ -7,7 +7,9 @@ accepts."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +28,8 @@ HEADERS = {
     "indicator": "indicator",
     "调整后分值": "value",
     "value": "value",
+    "日期": "date",
+    "date": "date",
 }
 CENT = Decimal("0.01")
 
@@ -37,6 +41,7 @@ class Adjustment:
     indicator: str  # I1..I9 or ADVANCED
     points: Decimal | None  # I1..I9
     advanced: bool | None  # ADVANCED: 是 → True, 否 → False
+    decided_on: dt.date | None = None  # 日期: not applied on a night before it
 
 
 def unit_names(reference_dir: Path | str = DEFAULT_REFERENCE_DIR) -> dict[str, str]:
@@ -80,6 +85,15 @@ def _indicator(text: str) -> str:
     raise ValueError(f"unknown indicator {text!r}")
 
 
+def _date(text: str) -> dt.date:
+    """2021-12-20, 2021/12/20, 20211220, or an xlsx date cell as openpyxl renders it."""
+    digits = re.findall(r"\d+", text.strip())
+    if len(digits) == 1 and len(digits[0]) == 8:
+        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
+    year, month, day = (int(d) for d in digits[:3])
+    return dt.date(year, month, day)
+
+
 def read_adjustments(
     folder: Path | str, reference_dir: Path | str = DEFAULT_REFERENCE_DIR
 ) -> list[Adjustment]:
@@ -107,6 +121,7 @@ def read_adjustments(
                     indicator=indicator,
                     points=None if indicator == ADVANCED else Decimal(value).quantize(CENT),
                     advanced=None if indicator != ADVANCED else {"是": True, "否": False}[value],
+                    decided_on=_date(cells["date"]) if cells.get("date") else None,
                 )
             )
     return out

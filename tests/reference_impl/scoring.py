@@ -475,6 +475,9 @@ def score(
     for a in adjustments:
         if a.year != year:
             continue
+        decided_on = getattr(a, "decided_on", None)
+        if decided_on is not None and decided_on > as_of:
+            continue  # dated after the night: not applied on it (replays are exact)
         if a.indicator == "ADVANCED":
             decisions[a.unit_code] = bool(a.advanced)
         else:

@@ -29,6 +29,7 @@ __all__ = [
     "QualityNote",
     "artifact_markdown",
     "notes_from_run",
+    "previous_report",
     "publish_report",
     "read_morning",
     "report_paths",
@@ -41,6 +42,16 @@ def report_paths(out_dir: Path, year: int, as_of: dt.date) -> tuple[Path, Path]:
     """(html, xlsx) of the night: progress_<year>_<as-of>.html / .xlsx in out_dir."""
     stem = f"progress_{year}_{as_of.isoformat()}"
     return out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
+
+
+def previous_report(out_dir: Path, year: int, as_of: dt.date) -> Path | None:
+    """The newest morning report of `year` on or before `as_of` in out_dir (html), if any:
+    what the centre still has when tonight's could not be written."""
+    html, _ = report_paths(out_dir, year, as_of)
+    found = sorted(
+        p for p in out_dir.glob(f"progress_{year}_*.html") if p.is_file() and p.name <= html.name
+    )
+    return found[-1] if found else None
 
 
 def write_files(m: Morning, out_dir: Path) -> list[Path]:
