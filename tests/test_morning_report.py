@@ -267,7 +267,7 @@ def test_the_command_line_says_where_the_report_and_the_lists_are(season) -> Non
     assert season["after_code"] == 0
     stdout = season["after_stdout"]
     html, xlsx = morning.report_paths(season["marts"].parent, YEAR, AFTER)
-    lists = followup.night_dir(season["work"].parent, AFTER)
+    lists = followup.night_dir(season["work"].parent, 2021, AFTER)
     assert stdout.index("记分板") < stdout.index(f"晨报：{html}")
     assert str(xlsx) in stdout and f"各单位跟进名单（含个人信息，仅限本机）：{lists}" in stdout
     assert lists.is_dir()
@@ -338,5 +338,5 @@ def test_a_year_without_data_yet_has_no_report_and_says_so(season, tmp_path) -> 
     shutil.copy(season["marts"], marts)
     said: list[str] = []
     assert morning.publish_report(marts, 2022, MID, (), said.append) == []
-    assert said == ["2022 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"]
+    assert said == ["2022 年没有可评估的数据（发布的数据中没有该年度的记分板），未生成晨报。"]
     assert not list(tmp_path.glob("*progress_*"))

@@ -187,7 +187,7 @@ final as (
         previous_export_date,  -- the export before the latest (rate_changes)
         employed_change_previous,  -- employed change since the previous export
         rate_change_previous,  -- rate change (fraction) since the previous export
-        week_ago_export_date,  -- latest export dated at least 7 days before the latest one
+        week_ago_export_date,  -- latest export dated 7 to 10 days before the latest one (null: none)
         employed_change_week,  -- employed change since that export
         rate_change_week  -- rate change (fraction) since that export
     from ranked

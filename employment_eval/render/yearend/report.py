@@ -81,7 +81,7 @@ def context(ye: YearEnd) -> dict[str, object]:
         ),
         "source_items": source_items(p),
         "provisional_reasons": None if ye.is_final else labels.provisional_reasons(ye),
-        "adjustment_note": labels.adjustment_note,
+        "committee": ye.committee_rows(),
         "ranking": [
             GroupRanking(GROUP_NAMES[g], ye.quotas.get(g, 0), tuple(ye.group(g)))
             for g in GROUP_ORDER
