@@ -83,7 +83,7 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
         digest.update(f"{f.kind}\0{f.rel}\0{sha}\0{included}\n".encode())
     for r in sorted(rules, key=lambda r: r.year):
         digest.update(f"rules\0{r.year}\0{r.path}\0{r.sha256}\n".encode())
-    year = opts.asked_year if opts.asked_year is not None else opts.year  # None: the latest
+    year = opts.year_asked  # None: the latest year with an export, settled by the run
     digest.update(f"year\0{year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
     _tree_digest(digest, SQL_DIR, "*.sql")
     _tree_digest(digest, EXPECTATIONS_DIR, "*.json")

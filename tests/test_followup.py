@@ -133,7 +133,7 @@ def night(tmp_path_factory: pytest.TempPathFactory, sample_raw: Path) -> dict[st
         "rows": rows,
         "expected": _expected(rows),
         "units": dict(units),
-        "folder": followup.night_dir(work.parent, MID),
+        "folder": followup.night_dir(work.parent, 2021, MID),
     }
 
 
@@ -222,7 +222,9 @@ def test_only_the_last_n_nights_are_kept(night) -> None:
             keep_followup=1,
         )  # fmt: skip
     root = followup.root(night["work"].parent)
-    assert [p.name for p in root.iterdir()] == [LATER.isoformat()]
+    assert [p.name for p in root.iterdir()] == [str(YEAR)]  # one folder per year …
+    year = followup.year_dir(night["work"].parent, YEAR)
+    assert [p.name for p in year.iterdir()] == [LATER.isoformat()]  # … the last night in it
 
 
 def test_prune_keeps_the_most_recent_nights_and_clears_leftovers(tmp_path) -> None:
