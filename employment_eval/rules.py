@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from employment_eval import rules_limits
 from employment_eval.paths import RULES_DIR
 
 DEGREES = ("bachelor", "master", "doctor")
@@ -425,6 +427,9 @@ def check_rules_text(
 ) -> tuple[Rules | None, list[RulesProblem]]:
     """Every problem of a rules file's text, at once; the Rules when there is none.
     `year`, when given, is the year the file must be for (its name or the caller's --year)."""
+    too_deep = rules_limits.depth_problem(text)  # before the parser recurses that deep
+    if too_deep is not None:
+        return None, [RulesProblem(*too_deep)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -661,9 +666,12 @@ def load_rules(year: int, directory: Path = RULES_DIR) -> Rules:
 
 
 def read_rules_text(path: Path, year: int | None = None) -> tuple[bytes, str]:
-    """The file's bytes and text; RulesError when it is missing, unreadable or not UTF-8."""
+    """The file's bytes and text; RulesError when it is missing, unreadable, larger than a
+    rules file can be (with that problem, before the file is read whole) or not UTF-8."""
     try:
-        content = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            content = fh.read(rules_limits.MAX_BYTES + 1)
     except FileNotFoundError as exc:
         what = f"{year} 年没有评估规则文件" if year is not None else "评估规则文件不存在"
         raise RulesError(f"{what}：找不到 {path}", path=path) from exc
@@ -671,6 +679,9 @@ def read_rules_text(path: Path, year: int | None = None) -> tuple[bytes, str]:
         raise RulesError(f"{path} 是一个文件夹，不是评估规则文件", path=path) from exc
     except OSError as exc:
         raise RulesError(f"评估规则文件 {path} 无法读取：{exc.strerror or exc}", path=path) from exc
+    too_big = rules_limits.size_problem(max(size, len(content)), content)
+    if too_big is not None:
+        raise RulesError.of(path, [RulesProblem(*too_big)])
     try:
         return content, content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -694,8 +705,13 @@ def load_rules_file(path: Path, year: int | None = None) -> Rules:
 
 def check_rules_file(path: Path, year: int | None = None) -> list[RulesProblem]:
     """Every problem of one rules file (empty when it is valid). A file that cannot be read
-    raises RulesError."""
-    _, text = read_rules_text(path, year)
+    raises RulesError; one too large to be a rules file is that problem."""
+    try:
+        _, text = read_rules_text(path, year)
+    except RulesError as exc:
+        if exc.problems:
+            return list(exc.problems)
+        raise
     return check_rules_text(text, path, year)[1]
 
 
