@@ -277,6 +277,47 @@ class Rules:
         }
 
 
+def rules_from_rows(rows: dict[str, list[dict[str, object]]]) -> Rules:
+    """The inverse of `Rules.rows`: the rules a year was published with, read back from the
+    `reference.rule_*` tables of a marts file (one year's rows of each table)."""
+    (year_row,) = rows["rule_years"]
+    targets: dict[dt.date, dict[str, int]] = {}
+    for r in rows["rule_targets"]:
+        targets.setdefault(r["milestone_date"], {})[str(r["degree"])] = int(r["target_bp"])
+    milestones = tuple(
+        Milestone(m["milestone_date"], int(m["base_points"]), targets.get(m["milestone_date"], {}))
+        for m in sorted(rows["rule_milestones"], key=lambda m: m["milestone_seq"])
+    )
+    return Rules(
+        year=int(year_row["year"]),
+        path=Path(str(year_row["rules_file"])),
+        milestones=milestones,
+        indicators={
+            str(r["indicator"]): (
+                str(r["category"]),
+                int(r["base_points"]),
+                str(r["indicator_name"]),
+            )
+            for r in rows["rule_indicators"]
+        },
+        quotas={str(r["unit_group"]): int(r["quota"]) for r in rows["rule_quotas"]},
+        guided_date=year_row["guided_date"],
+        i4_report_deadline=year_row["i4_report_deadline"],
+        i5_meeting_month=int(year_row["i5_meeting_month"]),
+        evaluation_start=year_row["evaluation_start_date"],
+        i3_step_bp=int(year_row["i3_step_bp"]),
+        i3_bonus_per_person=int(year_row["i3_bonus_per_person"]),
+        i9_target_bp=int(year_row["i9_target_bp"]),
+        i9_step_bp=int(year_row["i9_step_bp"]),
+        i7_required=(int(year_row["i7_required_large"]), int(year_row["i7_required_small"])),
+        i8_required=(int(year_row["i8_required_large"]), int(year_row["i8_required_small"])),
+        knobs={k: year_row[k] for k in KNOB_CHOICES if k in year_row},
+        policy_number=str(year_row["policy_number"] or ""),
+        policy_title=str(year_row["policy_title"] or ""),
+        sha256=str(year_row["rules_sha256"] or ""),
+    )
+
+
 def _choices(spec: tuple[object, ...]) -> str:
     return "、".join(str(v) for v in spec)
 
