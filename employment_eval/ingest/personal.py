@@ -23,6 +23,7 @@ among the values) against the values. A message gives the position in the cell a
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,16 +38,24 @@ MIN_IN_TEXT = 2  # shorter values are matched only as the whole cell
 KEEP = r"[^\p{L}\p{N}]"  # what normalising removes (polars regex)
 
 
+@functools.cache
+def _kept(ch: str) -> str:
+    """What one character becomes in the normal form (often itself, often nothing)."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKC", ch).lower() if unicodedata.category(c)[0] in "LN"
+    )
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """(the text's letters and digits, NFKC and lower case; for each of them, the 1-based
     position in `text` of the character it comes from)."""
     out: list[str] = []
     where: list[int] = []
     for position, ch in enumerate(text, start=1):
-        for c in unicodedata.normalize("NFKC", ch).lower():
-            if unicodedata.category(c)[0] in "LN":
-                out.append(c)
-                where.append(position)
+        kept = _kept(ch)
+        if kept:
+            out.append(kept)
+            where.extend([position] * len(kept))
     return "".join(out), where
 
 
