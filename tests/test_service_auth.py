@@ -93,8 +93,9 @@ def test_a_non_loopback_host_needs_allow_remote(tmp_path) -> None:
 # --- end to end, as a second user --------------------------------------------------------------
 
 AS_OF = "2021-12-20"
+RETRIES = 8
 NOBODY_SCRIPT = r"""
-import base64, json, socket, sys, urllib.error, urllib.request
+import base64, json, socket, sys, time, urllib.error, urllib.request
 url, deployment, secret, target, raw = sys.argv[1:6]
 port = int(url.split(":")[2].split("/")[0])
 
@@ -104,11 +105,14 @@ def call(path, body=None, auth=None):
                                      headers={"Content-Type": "application/json"})
     if auth:
         request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
+    for attempt in range(8):  # a busy server answers 503 (its database is locked)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (429, 503) or attempt == 7:
+                return exc.code, None
+            time.sleep(1 + attempt)
 
 def websocket_status(path):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -171,8 +175,15 @@ class Api:
             method="POST" if data is not None else "GET",
             headers={"Content-Type": "application/json", "Authorization": self.header},
         )
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return json.loads(resp.read() or b"null")
+        for attempt in range(RETRIES):  # a busy server answers 503 (its database is locked)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as resp:
+                    return json.loads(resp.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (429, 503) or attempt == RETRIES - 1:
+                    raise
+                time.sleep(1 + attempt)
+        raise AssertionError("not reached")
 
     def deployments(self, timeout: float = 90) -> dict[str, str]:
         deadline = time.monotonic() + timeout
