@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import publish
+from employment_eval import publish, warehouse
 from employment_eval.failures import RunFailed
 from employment_eval.ingest.discover import discover
 from employment_eval.ingest.read import sha256_of
@@ -114,6 +114,7 @@ def unchanged_since(opts: RunOptions, rules: list[Rules]) -> LastPublish | None:
     """The last published run when this run would publish exactly what it published."""
     if not opts.work_path.exists() or not opts.marts_path.exists():
         return None
+    warehouse.make_private(opts.work_path)
     con = duckdb.connect(str(opts.work_path), read_only=True)
     try:
         if not _has_run_log(con):

@@ -24,6 +24,7 @@ import duckdb
 from employment_eval.ingest import (
     adjustments,
     crossfile,
+    personal,
     registrations,
     special_groups,
     store,
@@ -173,7 +174,7 @@ def _run(
         problems += crossfile.roster_problems(con, latest, skips)
         problems += crossfile.ledger_problems(con, lk, as_of, skips, points)
         problems += crossfile.adjustment_problems(con, lk)
-        problems += crossfile.personal_data_problems(con)
+        problems += personal.personal_data_problems(con)
         completion = crossfile.completion_rows(con, latest)
     finally:
         store.drop_current(con)
