@@ -10,4 +10,5 @@ REFERENCE_DIR = PROJECT_ROOT / "reference"
 RULES_DIR = REFERENCE_DIR / "rules"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
-RAW_KINDS = ("registrations", "special_groups", "submissions", "adjustments")
+# selfcheck: the units' returned self-check packs (自评表, employment_eval.selfcheck)
+RAW_KINDS = ("registrations", "special_groups", "submissions", "adjustments", "selfcheck")

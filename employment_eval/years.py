@@ -16,6 +16,7 @@ YEAR_COLUMNS = {
     "special_groups": ("cohort_year", "毕业年份", "true"),
     "submissions": ("ledger_year", "年度", "true"),
     "adjustments": ("adjustment_year", "年度", "true"),
+    "selfcheck": ("pack_year", "年度", "true"),
 }
 
 
