@@ -204,8 +204,14 @@ def _unit(
     row = _labelled(grid, layout.UNIT_LABEL)
     if row is None:
         problems.append(
-            Problem(rel, None, None, f"工作表中找不到「{layout.UNIT_LABEL}」一栏：表格结构被改动",
-                    "error", layout.SHEET)  # fmt: skip
+            Problem(
+                rel,
+                None,
+                None,
+                f"工作表中找不到「{layout.UNIT_LABEL}」一栏：表格结构被改动",
+                "error",
+                layout.SHEET,
+            )
         )
         return None, None, None
     text = grid.get((row, layout.LABEL_COL + 1))
@@ -217,8 +223,14 @@ def _unit(
         problems.append(_at(*where, lk.unknown_unit_reason(text)))
     elif len(name_units) != 1:
         problems.append(
-            Problem(rel, None, None, "文件名中看不出是哪个单位交回的自评表：请保留发出时的文件名"
-                    f"（形如 {layout.pack_name(2021, 'renji', '仁济')}）", "error")  # fmt: skip
+            Problem(
+                rel,
+                None,
+                None,
+                "文件名中看不出是哪个单位交回的自评表：请保留发出时的文件名"
+                f"（形如 {layout.pack_name(2021, 'renji', '仁济')}）",
+                "error",
+            )
         )
     elif code not in name_units:
         (named,) = name_units
@@ -239,8 +251,14 @@ def _year(
     row = _labelled(grid, layout.YEAR_LABEL)
     if row is None:
         problems.append(
-            Problem(rel, None, None, f"工作表中找不到「{layout.YEAR_LABEL}」一栏：表格结构被改动",
-                    "error", layout.SHEET)  # fmt: skip
+            Problem(
+                rel,
+                None,
+                None,
+                f"工作表中找不到「{layout.YEAR_LABEL}」一栏：表格结构被改动",
+                "error",
+                layout.SHEET,
+            )
         )
         return None, None, None
     text = grid.get((row, layout.LABEL_COL + 1))
@@ -252,8 +270,14 @@ def _year(
         problems.append(_at(*where, f"「{text}」不是年份（应为如 2021）"))
     elif len(name_years) != 1:
         problems.append(
-            Problem(rel, None, None, "文件名中看不出自评表的年度：请保留发出时的文件名"
-                    f"（形如 {layout.pack_name(2021, 'renji', '仁济')}）", "error")  # fmt: skip
+            Problem(
+                rel,
+                None,
+                None,
+                "文件名中看不出自评表的年度：请保留发出时的文件名"
+                f"（形如 {layout.pack_name(2021, 'renji', '仁济')}）",
+                "error",
+            )
         )
     elif year not in name_years:
         (named,) = name_years
@@ -279,15 +303,26 @@ def _item_rows(rel: str, grid: dict, problems: list[Problem]) -> list[tuple[int,
         at = sorted(found.get(item.label, []))
         if not at:
             problems.append(
-                Problem(rel, None, layout.ITEM_HEADERS[layout.ITEM_COL],
-                        f"缺少「{item.label}」一行（{item.indicator}）：表格结构被改动，"
-                        "请在发出的自评表中填写", "error", layout.SHEET)  # fmt: skip
+                Problem(
+                    rel,
+                    None,
+                    layout.ITEM_HEADERS[layout.ITEM_COL],
+                    f"缺少「{item.label}」一行（{item.indicator}）：表格结构被改动，"
+                    "请在发出的自评表中填写",
+                    "error",
+                    layout.SHEET,
+                )
             )
             continue
         for extra in at[1:]:
             problems.append(
-                _at(rel, extra, layout.ITEM_COL, layout.ITEM_HEADERS[layout.ITEM_COL],
-                    f"「{item.label}」出现了两次（另见第 {at[0]} 行）：每项只能填一行")  # fmt: skip
+                _at(
+                    rel,
+                    extra,
+                    layout.ITEM_COL,
+                    layout.ITEM_HEADERS[layout.ITEM_COL],
+                    f"「{item.label}」出现了两次（另见第 {at[0]} 行）：每项只能填一行",
+                )
             )
         rows.append((at[0], item.label))
     return sorted(rows)
@@ -310,8 +345,13 @@ def pack_problems(con: duckdb.DuckDBPyConnection, lk: Lookups, points) -> list[P
     for file, unit, year, _row in packs:
         if (unit, year) in first:
             problems.append(
-                Problem(file, None, None, f"与 {first[(unit, year)]} 都是「{lk.unit_names[unit]}」"
-                        f"{year} 年度的自评表：每个单位每年度只能交回一份，请删除其中一个")  # fmt: skip
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"与 {first[(unit, year)]} 都是「{lk.unit_names[unit]}」"
+                    f"{year} 年度的自评表：每个单位每年度只能交回一份，请删除其中一个",
+                )
             )
         else:
             first[(unit, year)] = file
@@ -330,10 +370,15 @@ def pack_problems(con: duckdb.DuckDBPyConnection, lk: Lookups, points) -> list[P
             continue
         for file in files:
             problems.append(
-                Problem(file, None, layout.YEAR_LABEL,
-                        f"这是 {year} 年度的自评表，但原始数据中没有 {year} 届的导出（本次运行不"
-                        f"评估该年度）：请确认交回的是本年度的自评表", "error",
-                        layout.SHEET)  # fmt: skip
+                Problem(
+                    file,
+                    None,
+                    layout.YEAR_LABEL,
+                    f"这是 {year} 年度的自评表，但原始数据中没有 {year} 届的导出（本次运行不"
+                    f"评估该年度）：请确认交回的是本年度的自评表",
+                    "error",
+                    layout.SHEET,
+                )
             )
     problems += _score_bounds(con, points)
     return problems
@@ -342,7 +387,7 @@ def pack_problems(con: duckdb.DuckDBPyConnection, lk: Lookups, points) -> list[P
 def _score_bounds(con: duckdb.DuckDBPyConnection, points) -> list[Problem]:
     indicator = {i.item: i.indicator for i in layout.ledger_items() if i.value_kind == "score"}
     rows = con.execute(
-        "select source_file, source_row, pack_year, item_code, \"value\", stated_number "
+        'select source_file, source_row, pack_year, item_code, "value", stated_number '
         "from ingest_cur_selfcheck where stated_number is not null and item_code in ("
         + ", ".join(f"'{i}'" for i in indicator)
         + ") order by 1, 2"
@@ -356,7 +401,12 @@ def _score_bounds(con: duckdb.DuckDBPyConnection, points) -> list[Problem]:
         base = rules.indicators[code][1]
         if value > base:
             problems.append(
-                _at(file, row, layout.VALUE_COL, layout.VALUE_HEADER,
-                    f"「{text}」超出范围（应为 0–{base}：{year} 年度 {code} 的基准分）")  # fmt: skip
+                _at(
+                    file,
+                    row,
+                    layout.VALUE_COL,
+                    layout.VALUE_HEADER,
+                    f"「{text}」超出范围（应为 0–{base}：{year} 年度 {code} 的基准分）",
+                )
             )
     return problems

@@ -43,7 +43,9 @@ class LedgerItem:
 def ledger_items() -> tuple[LedgerItem, ...]:
     rows = read_seed("ledger_items")
     items = [
-        LedgerItem(r["item"], int(r["sort_order"]), r["indicator"], r["value_kind"], r["item_label"])
+        LedgerItem(
+            r["item"], int(r["sort_order"]), r["indicator"], r["value_kind"], r["item_label"]
+        )
         for r in rows
     ]
     return tuple(sorted(items, key=lambda i: i.sort_order))
