@@ -126,6 +126,9 @@ def _comment(
         con.execute(f"comment on column {name}.{_quote(column)} is {_literal(doc)}")
 
 
+comment = _comment  # also used by signing.republish
+
+
 def published_as_of(marts_path: Path) -> dt.date | None:
     """The as-of date of the published file (None when there is none, or an older file
     without marts.run_info)."""

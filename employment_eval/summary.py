@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from employment_eval.publish import open_published
+from employment_eval.signing.published import signature
 
 GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
 
@@ -36,12 +37,15 @@ def scoreboard_text(marts_path: Path, year: int) -> str:
                         rank_in_group, unit_code""",
             [year],
         ).fetchall()
+        signed = signature(con, year)
     finally:
         con.close()
     if not rows:
         return f"{year} 年没有可评估的数据（原始数据中没有该届毕业生）。"
     status = rows[0][6]
     lines = [f"{year} 年度毕业生就业工作评估记分板（{'最终' if status == 'final' else '暂定'}）"]
+    if signed is not None:
+        lines.append(signed.line)
     group = None
     for unit_group, rank, name, total, advanced, tie, _status, quota, decided in rows:
         if unit_group != group:

@@ -70,6 +70,8 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         return str(exc), USAGE
     if isinstance(exc, _year_end_errors()):
         return str(exc), FAILED
+    if isinstance(exc, _signing_refused()):
+        return str(exc), FAILED
     started = explain_start_failure(exc)
     if started is not None:
         return str(started), FAILED
@@ -97,6 +99,12 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         f"原有数据保持不变。详细信息已写入 {crash}（仅本机可读），请交给维护人员。",
         FAILED,
     )
+
+
+def _signing_refused() -> type[BaseException]:
+    from employment_eval.signing.record import SignRefused
+
+    return SignRefused
 
 
 def _audit_types() -> tuple[type[BaseException], ...]:

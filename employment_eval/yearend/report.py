@@ -68,6 +68,7 @@ dl.provenance { display: grid; grid-template-columns: max-content auto; gap: 2px
                 font-size: 13px; }
 dl.provenance dt { font-weight: 600; color: #444; }
 dl.provenance dd { margin: 0; word-break: break-all; }
+.signed { color: #1F4E79; border: 2px solid #1F4E79; padding: 6px 10px; display: inline-block; }
 """
 
 # The printed page: A4, the source and page numbers in the margin, a page per group and per
@@ -148,6 +149,8 @@ def render(ye: YearEnd) -> str:
         f"最新导出数据 {h(labels.day(ye.latest_export) or '无')}</p>",
         source_line(ye.provenance),
     ]
+    if ye.signature:
+        parts.append(f'<p class="signed"><strong>{h(ye.signature)}</strong></p>')
     if not ye.is_final:
         parts.append(
             f'<div class="banner" role="alert"><strong>暂定</strong>'
@@ -157,11 +160,12 @@ def render(ye: YearEnd) -> str:
         "<nav><a href='#ranking'>一、各组排名</a>（<a href='#history'>近年总分与名次</a>） · "
         "<a href='#points'>二、得分构成</a> · "
         "<a href='#rates'>三、时间节点就业率</a> · <a href='#units'>四、各单位得分说明</a> · "
-        "<a href='#source'>五、数据来源</a></nav>",
+        "<a href='#selfcheck'>单位自评差异</a> · <a href='#source'>五、数据来源</a></nav>",
         _ranking(ye),
         _points(ye),
         _rates(ye),
         _units(ye),
+        _selfcheck(ye),
         _source(ye),
         "</body>",
         "</html>",
@@ -194,6 +198,36 @@ def _source(ye: YearEnd) -> str:
         '<section id="source"><h2>五、数据来源</h2>\n'
         f'<dl class="provenance">{rows}</dl>\n</section>'
     )
+
+
+def _selfcheck(ye: YearEnd) -> str:
+    """单位自评差异 (marts.selfcheck_items): the ledger items where a unit's returned pack
+    states another figure than the centre's, for the committee; the centre's figure stays the
+    score."""
+    returned = [i for i in ye.selfcheck if i.has_pack]
+    units = len({i.unit_code for i in returned})
+    differing = [i for i in returned if i.is_different]
+    out = [
+        '<section id="selfcheck"><h2>单位自评与就业中心登记的差异</h2>',
+        f'<p class="meta">交回自评表的单位 {units} 个；与就业中心登记不同之处 {len(differing)} 处，'
+        "提交学指委审核（得分以就业中心的审核为准）。</p>",
+    ]
+    if differing:
+        out.append(
+            "<table><tr><th>单位</th><th>指标</th><th>项目</th><th>就业中心登记</th>"
+            "<th>该指标得分</th><th>单位自报</th><th>单位说明</th><th>自评表（单元格）</th></tr>"
+        )
+        for i in differing:
+            out.append(
+                f"<tr><td class='name'>{h(ye.unit_name(i.unit_code))}</td><td>{h(i.indicator)}</td>"
+                f"<td>{h(i.label)}</td><td class='num'>{h(i.centre or '（空）')}</td>"
+                f"<td class='num'>{labels.points(i.indicator_points)}</td>"
+                f"<td class='num adj'>{h(i.stated)}</td><td class='detail'>{h(i.note or '')}</td>"
+                f"<td>{h(i.pack_file)}（{h(i.value_cell)}）</td></tr>"
+            )
+        out.append("</table>")
+    out.append("</section>")
+    return "\n".join(out)
 
 
 def _legend() -> str:
