@@ -9,7 +9,14 @@ import argparse
 from pathlib import Path
 
 from employment_eval import fsmodes
-from employment_eval.cli import commands, rules_cmd, service, sign_cmd, whatif_cmd
+from employment_eval.cli import (
+    commands,
+    documents_cmd,
+    rules_cmd,
+    service,
+    sign_cmd,
+    whatif_cmd,
+)
 from employment_eval.cli.outcome import explain, say
 from employment_eval.cli.parser import build_parser
 
@@ -18,6 +25,7 @@ COMMANDS = {
     **rules_cmd.COMMANDS,
     **whatif_cmd.COMMANDS,
     **sign_cmd.COMMANDS,
+    **documents_cmd.COMMANDS,
     **service.COMMANDS,
 }
 

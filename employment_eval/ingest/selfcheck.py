@@ -170,7 +170,7 @@ def _resolve_values(frame: pl.DataFrame, out: Collector) -> pl.DataFrame:
             part = resolve_date(part, "value", "stated_date", header, out)
             part = part.with_columns(pl.lit(None, dtype=pl.String).alias("stated_number"))
         parts.append(part.with_columns(pl.col("stated_number").cast(pl.String)))
-    return pl.concat(parts).sort("source_row")
+    return pl.concat(parts, how="diagonal_relaxed").sort("source_row")
 
 
 def _locate(p: Problem) -> Problem:
