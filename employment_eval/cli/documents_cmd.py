@@ -116,6 +116,118 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- notice ----------------------------------------------------------------------------------
+
+
+def add_notice(p: argparse.ArgumentParser) -> None:
+    _add_marts(p)
+    cli_parser.add_rules(p)
+    p.add_argument(
+        "--settings",
+        metavar="FILE",
+        help="通知与证书的设置文件。默认：规则文件夹中的 notice.toml，没有时用程序自带的",
+    )
+    p.add_argument(
+        "--date",
+        type=cli_parser.parse_date,
+        metavar="YYYY-MM-DD",
+        help="通知与证书的日期（公示期自该日起算），不得早于签发日期。默认：上海时间今天",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="写入通知（docx）与荣誉证书（pdf）的文件夹。默认：发布数据库旁的 notice_<年度>/",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="只检查设置文件（一次列出全部错误，注明设置项与行号），不生成文件",
+    )
+
+
+def _settings(args: argparse.Namespace, raw: Path):
+    from employment_eval.notice.settings import load_settings, settings_path
+    from employment_eval.options import default_rules_dir
+    from employment_eval.rules import RulesError
+
+    rules = Path(args.rules).expanduser().resolve() if args.rules else default_rules_dir(raw)
+    path = Path(args.settings).expanduser().resolve() if args.settings else settings_path(rules)
+    try:
+        return load_settings(path)
+    except RulesError as exc:
+        raise failures.UsageError(str(exc).replace("规则文件", "通知设置文件", 1)) from None
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    import os
+
+    from employment_eval import fsmodes
+    from employment_eval.notice.certificate import certificate_name, write_certificate
+    from employment_eval.notice.data import read_notice_data
+    from employment_eval.notice.word import write_notice
+    from employment_eval.options import today_in_shanghai
+
+    raw = Path(args.raw).expanduser().resolve()
+    settings = _settings(args, raw)
+    if args.check:
+        print(f"通知设置文件有效：{settings.path}")
+        return 0
+    raw, marts, year, _as_of = _published(args)
+    data = read_notice_data(marts, year)
+    day = args.date or today_in_shanghai()
+    if day < data.signature.signed_date:
+        raise failures.UsageError(
+            f"通知日期 {day} 早于签发日期 {data.signature.signed_date}：结果须在签发之后公布。"
+        )
+    out = _out(args, raw, marts, f"notice_{year}")
+    fsmodes.public_dir(out)
+    targets = [(out / f"评估结果通知_{year}.docx", lambda p: write_notice(data, settings, day, p))]
+    targets += [
+        (
+            out / certificate_name(year, u),
+            lambda p, u=u: write_certificate(data, settings, u, day, p),
+        )
+        for u in data.units
+    ]
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, write in targets:
+            temp = path.with_name(f".{path.name}.writing")
+            written.append((write(temp), path))
+    except BaseException:
+        for temp, _ in written:
+            temp.unlink(missing_ok=True)
+        for path, _ in targets[len(written) :]:
+            path.with_name(f".{path.name}.writing").unlink(missing_ok=True)
+        raise
+    for temp, path in written:
+        fsmodes.make_public(temp)
+        os.replace(temp, path)
+    print(
+        f"已生成 {year} 年度评估结果通知与荣誉证书（{data.signature.line}，签发编号 "
+        f"{data.signature.signature_id}）：{out}"
+    )
+    for _, path in written:
+        print(f"  {path}")
+    if settings.contact_unfilled:
+        from employment_eval.notice.settings import BUNDLED, FILE_NAME
+        from employment_eval.options import default_rules_dir
+
+        where = settings.path
+        if where == BUNDLED:
+            rules = (
+                Path(args.rules).expanduser().resolve() if args.rules else default_rules_dir(raw)
+            )
+            where = f"{rules / FILE_NAME}（把程序自带的 {BUNDLED} 复制过去）"
+        print(f"提示：通知中的联系方式仍是示例（含 ××），请在 {where} 中填写后重新生成。")
+    return 0
+
+
 COMMANDS = {
     "selfcheck": ("评估第一阶段：为每个单位生成自评表（xlsx）", add_selfcheck, cmd_selfcheck),
+    "notice": (
+        "公布结果：已签发年度的评估结果通知（docx）与荣誉证书（pdf）",
+        add_notice,
+        cmd_notice,
+    ),
 }

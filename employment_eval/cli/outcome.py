@@ -101,10 +101,11 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
     )
 
 
-def _signing_refused() -> type[BaseException]:
+def _signing_refused() -> tuple[type[BaseException], ...]:
+    from employment_eval.notice.certificate import CertificateError
     from employment_eval.signing.record import SignRefused
 
-    return SignRefused
+    return (SignRefused, CertificateError)
 
 
 def _audit_types() -> tuple[type[BaseException], ...]:
