@@ -106,13 +106,15 @@ def _rewrite_year_end(marts: Path, year: int) -> list[Path]:
 def cmd_sign(args: argparse.Namespace) -> int:
     from employment_eval.signing import record
 
-    _raw, marts, work = _paths(args)
+    raw, marts, work = _paths(args)
     on = _date(args)
+    rules = _rules_path(args, raw)
     fsmodes.public_dir(marts.parent)
     with locks.hold(work, args.wait, say), locks.hold(marts, args.wait, say):
         con = warehouse.open_work(work)
         try:
             done = record.sign(con, marts, args.year, args.by, on)
+            changed = record.changes_since(con, raw, rules, args.year)
         finally:
             con.close()
         written = _rewrite_year_end(marts, args.year)
@@ -125,7 +127,22 @@ def cmd_sign(args: argparse.Namespace) -> int:
     print(f"发布数据库已更新：{marts}（sha256 {done.marts_sha256[:12]}）")
     for path in written:
         print(f"  {path}")
+    if changed:
+        say(
+            "注意：签发的是已发布的结果；以下文件与计算这些结果时不同，此后的运行会就其中属于 "
+            f"{args.year} 年度的给出警告（结果不变）："
+        )
+        for note in changed:
+            say(f"  {note}")
     return 0
+
+
+def _rules_path(args: argparse.Namespace, raw: Path) -> Path | None:
+    from employment_eval.options import default_rules_dir
+    from employment_eval.rules import RulesSource
+
+    folder = Path(args.rules).expanduser().resolve() if args.rules else default_rules_dir(raw)
+    return RulesSource(folder).path_for(args.year)
 
 
 def cmd_unsign(args: argparse.Namespace) -> int:

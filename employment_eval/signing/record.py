@@ -251,6 +251,42 @@ def unsign(
     return Outcome(year, signature_id, run_id, 0, 0, new_sha)
 
 
+def changes_since(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, rules_path: Path | None, year: int
+) -> list[str]:
+    """What differs now from what the signed year was computed from: the files under the raw
+    folder that the signed run did not read as they are (new, changed or gone, any year), and
+    the year's rules file. Said when signing: the signature holds the published results, and
+    the next run will warn about these files."""
+    from employment_eval.ingest.discover import discover
+
+    sig = store.signatures(con)[year]
+    found, _ = discover(raw_dir)
+    now = {(f.kind, f.rel): sha256_of(f.path) for f in found}
+    then = {
+        (kind, file): sha
+        for kind, file, sha in con.execute(
+            "select kind, source_file, file_sha256 from meta.run_log_files where run_id = ?",
+            [sig["run_id"]],
+        ).fetchall()
+    }
+    notes = [
+        f"{file}（签发的结果读取之后新放入或已修改）"
+        for (k, file), sha in sorted(now.items())
+        if then.get((k, file)) != sha
+    ]
+    notes += [
+        f"{file}（签发的结果读取过，现已不在）"
+        for (k, file) in sorted(then)
+        if (k, file) not in now
+    ]
+    if rules_path is None:
+        notes.append(f"{year} 年度的规则文件（现已找不到）")
+    elif sha256_of(rules_path) != sig["rules_sha256"]:
+        notes.append(f"{rules_path}（签发的结果计算之后被修改）")
+    return notes
+
+
 def _event(con, year, action, by, on, reason, signature_id, run_id) -> str:
     event_id = f"{_now():%Y%m%dT%H%M%S}-{action}-{uuid.uuid4().hex[:6]}"
     con.execute(
