@@ -34,9 +34,10 @@ class CertificateError(Exception):
     """The certificates cannot be made on this machine; the message says what to install."""
 
 
-def chinese_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
+def chinese_fonts(dirs: tuple[Path, ...] | None = None) -> list[Path]:
+    """The Chinese font files installed (Noto CJK, Source Han) under the font folders."""
     found: list[Path] = []
-    for folder in dirs:
+    for folder in FONT_DIRS if dirs is None else dirs:
         if folder.is_dir():
             for pattern in FONT_PATTERNS:
                 found += sorted(folder.rglob(pattern))
