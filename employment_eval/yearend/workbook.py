@@ -447,12 +447,15 @@ def _selfcheck_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
         r += 1
     units = {i.unit_code for i in ye.selfcheck}
     back = {i.unit_code for i in returned}
-    missing = [ye.unit_name(u.code) for u in ye.units if u.code in units - back]
+    for unit in ye.units:  # one row per unit whose pack did not come back
+        if unit.code in units - back:
+            sheet.text(r, 0, unit.name, fmt(font_color="#7F7F7F"))
+            sheet.text(r, 2, "未交回自评表", fmt(font_color="#7F7F7F"))
+            r += 1
     differing = sum(1 for i in returned if i.is_different)
     note = (
-        f"交回自评表的单位 {len(back)} 个；与就业中心登记不同之处 {differing} 处（黄色底纹），"
-        "提交学指委审核。得分以就业中心的审核为准。"
-        + (f"未交回：{'、'.join(missing)}。" if missing else "")
+        f"交回自评表的单位 {len(back)} 个，未交回 {len(units - back)} 个；与就业中心登记不同之处"
+        f" {differing} 处（黄色底纹），提交学指委审核。得分以就业中心的审核为准。"
     )
     sheet.text(r + 1, 0, note, fmt(border=0))
     ws.set_column(0, 0, 36)
