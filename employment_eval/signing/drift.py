@@ -15,15 +15,22 @@ FileKey = tuple[str, str, str]  # kind, source_file, sha256
 
 
 def year_files(
-    con: duckdb.DuckDBPyConnection, manifest: str, params: dict | None = None
+    con: duckdb.DuckDBPyConnection,
+    manifest: str,
+    params: dict | None = None,
+    *,
+    included_only: bool = True,
 ) -> dict[int, set[FileKey]]:
     """year → the files of `manifest` (a query giving kind, source_file, file_sha256,
-    is_included) that hold rows of that year (an export: its cohort; 结业 rows are not)."""
+    is_included) that hold rows of that year (an export: its cohort; 结业 rows are not);
+    only the files the run used unless `included_only` is false (an export dated after the
+    run's --as-of, a resent copy of an export are there too)."""
+    used = "and m.is_included" if included_only else ""
     parts = [
         f"""select distinct t.{column} as year, m.kind, m.source_file, m.file_sha256
             from raw.{kind} as t
             inner join ({manifest}) as m
-                on m.kind = '{kind}' and m.file_sha256 = t.file_sha256 and m.is_included
+                on m.kind = '{kind}' and m.file_sha256 = t.file_sha256 {used}
             where t.{column} is not null and {condition}"""
         for kind, (column, _header, condition) in YEAR_COLUMNS.items()
     ]
@@ -34,9 +41,13 @@ def year_files(
 
 
 def current_year_files(con: duckdb.DuckDBPyConnection) -> dict[int, set[FileKey]]:
-    """The run's own files (meta.current_files, written by ingestion)."""
+    """The files under the raw folder in this run (meta.current_files, written by ingestion),
+    used or not: replaying an earlier night of a signed year leaves its later exports out of
+    the run, but they are still there and unchanged."""
     return year_files(
-        con, "select kind, source_file, file_sha256, is_included from meta.current_files"
+        con,
+        "select kind, source_file, file_sha256, is_included from meta.current_files",
+        included_only=False,
     )
 
 
