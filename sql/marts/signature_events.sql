@@ -18,7 +18,7 @@ final as (
         reason,  -- why a signature was withdrawn (unsign)
         signature_id,  -- the signature signed or withdrawn
         run_id,  -- the run whose results were signed
-        marts_sha256  -- sha256 of the published file written with the event
+        marts_sha256  -- sha256 of the file published with the event (null in that file itself)
     from events
 )
 
