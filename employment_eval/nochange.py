@@ -32,6 +32,7 @@ from employment_eval.paths import (
     templates_dir,
 )
 from employment_eval.rules import Rules
+from employment_eval.signing import store as signing_store
 
 CODE_DIRS = (PROJECT_ROOT / "employment_eval", PROJECT_ROOT / "flows")
 
@@ -85,6 +86,7 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
         digest.update(f"rules\0{r.year}\0{r.path}\0{r.sha256}\n".encode())
     year = opts.year_asked  # None: the latest year with an export, settled by the run
     digest.update(f"year\0{year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
+    digest.update(f"signed\0{signing_store.state(con)}\n".encode())  # sign / unsign rebuilds
     _tree_digest(digest, SQL_DIR, "*.sql")
     _tree_digest(digest, EXPECTATIONS_DIR, "*.json")
     _tree_digest(digest, REFERENCE_DIR, "*.csv")

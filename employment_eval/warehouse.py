@@ -77,8 +77,11 @@ def make_private(path: Path) -> None:
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    from employment_eval.signing import store  # the signatures (read by the models)
+
     for ddl in RUN_LOG_DDL:
         con.execute(ddl)
+    store.ensure_schema(con)
 
 
 def record_run_facts(

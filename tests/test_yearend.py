@@ -113,7 +113,9 @@ def test_scoreboard_command_prints_the_board_and_where_the_files_went(provisiona
 
 def test_xlsx_sheets_headers_and_advanced_units(final) -> None:
     wb = openpyxl.load_workbook(final["out"] / "scoreboard_2021.xlsx")
-    assert wb.sheetnames == [*GROUP_SHEETS, "历年对比", "时间节点就业率", "调整记录", "数据来源"]
+    assert wb.sheetnames == [
+        *GROUP_SHEETS, "历年对比", "时间节点就业率", "调整记录", "单位自评对照", "数据来源"
+    ]  # fmt: skip
     advanced = {
         name
         for (name,) in _marts(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from employment_eval.publish import open_published
 from employment_eval.render.standing import read_unit_standing, read_year_standing
+from employment_eval.signing.published import signature
 
 
 def _width(text: str) -> int:
@@ -25,11 +26,14 @@ def scoreboard_text(marts_path: Path, year: int) -> str:
     try:
         standing = read_year_standing(con, year)
         units = read_unit_standing(con, year)
+        signed = signature(con, year)
     finally:
         con.close()
     if standing is None or not units:
         return f"{year} 年没有可评估的数据（原始数据中没有该届毕业生）。"
     lines = [f"{year} 年度毕业生就业工作评估记分板（{standing.status_label}）"]
+    if signed is not None:
+        lines.append(signed.line)
     for group in dict.fromkeys(u.group for u in units):
         members = [u for u in units if u.group == group]
         lines.append(f"\n{members[0].group_name}（先进名额 {members[0].quota}）")

@@ -21,6 +21,7 @@ from employment_eval.render.standing import (
     read_unit_standing,
     read_year_standing,
 )
+from employment_eval.selfcheck.published import ItemFigure, read_items
 from employment_eval.trends import UnitTrend, read_unit_trends
 
 GROUP_ORDER = ("school", "general", "specialty")
@@ -195,6 +196,8 @@ class YearEnd:
     # marts.unit_trends: each unit's years up to the evaluation year (this one included), in
     # the units' order; empty for a marts file without the table (an older version)
     trends: tuple[UnitTrend, ...] = ()
+    signature: str = ""  # 已审定签发（签发人 X，日期 D） of a signed year (marts.signatures)
+    selfcheck: tuple[ItemFigure, ...] = ()  # marts.selfcheck_items: centre's and units' figures
 
     @property
     def is_final(self) -> bool:
@@ -386,7 +389,16 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
         provenance=provenance,
         nodes=nodes,
         history=history,
+        signature=_signature_line(con, year),
+        selfcheck=read_items(con, year),
     )
+
+
+def _signature_line(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    from employment_eval.signing.published import signature
+
+    sig = signature(con, year)
+    return sig.line if sig is not None else ""
 
 
 def node_rates(

@@ -128,6 +128,7 @@ def write_workbook(ye: YearEnd, path: Path) -> Path:
         _years_sheet(wb, fmt, ye)
         _milestone_sheet(wb, fmt, ye)
         _adjustment_sheet(wb, fmt, ye)
+        _selfcheck_sheet(wb, fmt, ye)
         _provenance_sheet(wb, fmt, ye)
     return path
 
@@ -174,6 +175,8 @@ def _title(sheet: _Sheet, ye: YearEnd, heading: str, width: int) -> None:
         if not final
         else f"最终结果；最新导出数据 {formats.day(ye.latest_export)}。"
     )
+    if ye.signature:
+        note = f"{ye.signature}。{note}"
     # Printed pages repeat the status and the source in the footer.
     status = "暂定" if not final else "最终"
     footer = (
@@ -407,6 +410,66 @@ def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
     ws.set_column(2, 3, 11)
     ws.set_column(4, 4, 40)
     ws.set_column(5, 6, 12)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+SELFCHECK_SHEET = "单位自评对照"
+SELFCHECK_HEADERS = (
+    "单位",
+    "指标",
+    "项目",
+    "就业中心登记",
+    "该指标得分（就业中心）",
+    "单位自报",
+    "是否不同",
+    "单位说明",
+    "自评表（单元格）",
+)
+
+
+def _selfcheck_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
+    """单位自评对照 (marts.selfcheck_items): for each unit whose self-check pack came back, each
+    ledger item as the centre scored it beside what the unit stated; differences filled amber
+    and counted in the note for the committee. The centre's figure stays the score."""
+    sheet = _Sheet(wb, fmt, SELFCHECK_SHEET)
+    ws = sheet.ws
+    _title(sheet, ye, "单位自评与就业中心登记对照", len(SELFCHECK_HEADERS))
+    sheet.texts(HEADER_ROW, SELFCHECK_HEADERS, fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True))
+    returned = [i for i in ye.selfcheck if i.has_pack]
+    r = HEADER_ROW + 1
+    for item in returned:
+        fill = {"bg_color": ADJUSTED_FILL} if item.is_different else {}
+        sheet.text(r, 0, ye.unit_name(item.unit_code), fmt(**fill))
+        sheet.text(r, 1, item.indicator, fmt(align="center", **fill))
+        sheet.text(r, 2, item.label, fmt(**fill))
+        sheet.text(r, 3, item.centre or "（空）", fmt(**fill))
+        sheet.number(r, 4, item.indicator_points, fmt(num_format="0.00", **fill))
+        sheet.text(r, 5, item.stated if item.is_stated else "（未填）", fmt(**fill))
+        sheet.text(r, 6, labels.yes(item.is_different), fmt(align="center", **fill))
+        sheet.text(r, 7, item.note or "", fmt(text_wrap=True, **fill))
+        sheet.text(r, 8, f"{item.pack_file}（{item.value_cell}）", fmt(**fill))
+        r += 1
+    units = {i.unit_code for i in ye.selfcheck}
+    back = {i.unit_code for i in returned}
+    for unit in ye.units:  # one row per unit whose pack did not come back
+        if unit.code in units - back:
+            sheet.text(r, 0, unit.name, fmt(font_color="#7F7F7F"))
+            sheet.text(r, 2, "未交回自评表", fmt(font_color="#7F7F7F"))
+            r += 1
+    differing = sum(1 for i in returned if i.is_different)
+    note = (
+        f"交回自评表的单位 {len(back)} 个，未交回 {len(units - back)} 个；与就业中心登记不同之处"
+        f" {differing} 处（黄色底纹），提交学指委审核。得分以就业中心的审核为准。"
+    )
+    sheet.text(r + 1, 0, note, fmt(border=0))
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 6)
+    ws.set_column(2, 2, 26)
+    ws.set_column(3, 6, 12)
+    ws.set_column(7, 7, 40)
+    ws.set_column(8, 8, 44)
+    ws.freeze_panes(HEADER_ROW + 1, 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
 
