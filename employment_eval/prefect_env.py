@@ -76,26 +76,33 @@ def _authorised(url: str, timeout: float) -> bool:
         raise
 
 
-def check_server(timeout: float = 10) -> None:
+def check_server(timeout: float = 10, attempts: int = 3) -> None:
     """With PREFECT_API_URL set, the server must answer its health check, and accept this
-    process's secret."""
+    process's secret. A server that is slow to answer (a loaded machine) is asked again, up to
+    `attempts` times of `timeout` seconds; one that refuses the connection is not."""
     url = api_url()
     if url is None:
         return
-    try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as resp:
-            if resp.status != 200:
-                raise urllib.error.URLError(f"HTTP {resp.status}")
-        if _authorised(url, timeout):
-            return
-        raise PrefectUnavailable(
-            f"Prefect 服务器 {url} 要求口令，而本次运行没有正确的口令：工作文件夹中没有口令文件"
-            f"（{prefect_auth.SECRET_FILE}），或与服务器的不符。请使用与 employment-eval server "
-            "相同的 --work，或把环境变量 PREFECT_API_AUTH_STRING 设为服务器工作文件夹中"
-            f"{prefect_auth.SECRET_FILE} 文件的内容。本次未运行，未发布任何结果。"
-        )
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = _reason(getattr(exc, "reason", exc))
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise urllib.error.URLError(f"HTTP {resp.status}")
+            if _authorised(url, timeout):
+                return
+            raise PrefectUnavailable(
+                f"调度服务器 {url} 要求口令，而本次运行没有正确的口令：工作文件夹中没有口令文件"
+                f"（{prefect_auth.SECRET_FILE}），或与服务器的不符。请使用与 employment-eval "
+                "server 相同的 --work，或把环境变量 PREFECT_API_AUTH_STRING 设为服务器工作文件夹中"
+                f"{prefect_auth.SECRET_FILE} 文件的内容。本次未运行，未发布任何结果。"
+            )
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            cause = getattr(exc, "reason", exc)
+            slow = isinstance(cause, TimeoutError) or "timed out" in str(cause)
+            if slow and attempt < attempts:
+                continue
+            reason = _reason(cause)
+            break
     raise PrefectUnavailable(
         f"无法连接调度服务器 {url}（{reason}）。请先启动服务器"
         "（employment-eval server，或检查其 systemd 服务），"

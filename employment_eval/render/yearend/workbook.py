@@ -446,7 +446,7 @@ def _selfcheck_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
         sheet.text(r, 3, item.centre or "（空）", fmt(**fill))
         sheet.number(r, 4, item.indicator_points, fmt(num_format="0.00", **fill))
         sheet.text(r, 5, item.stated if item.is_stated else "（未填）", fmt(**fill))
-        sheet.text(r, 6, labels.yes(item.is_different), fmt(align="center", **fill))
+        sheet.text(r, 6, formats.yes(item.is_different), fmt(align="center", **fill))
         sheet.text(r, 7, item.note or "", fmt(text_wrap=True, **fill))
         sheet.text(r, 8, f"{item.pack_file}（{item.value_cell}）", fmt(**fill))
         r += 1
