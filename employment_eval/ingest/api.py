@@ -23,10 +23,12 @@ import duckdb
 
 from employment_eval.ingest import (
     adjustments,
+    cohorts,
     crossfile,
     registrations,
     special_groups,
     store,
+    structure,
     submissions,
 )
 from employment_eval.ingest.discover import os_reason
@@ -34,6 +36,7 @@ from employment_eval.ingest.headers import Table, canonicalise
 from employment_eval.ingest.lookups import Lookups
 from employment_eval.ingest.read import (
     FoundFile,
+    RawTable,
     discover,
     raw_dir_problem,
     read_table,
@@ -171,6 +174,9 @@ def _run(
         problems += crossfile.export_problems(current, as_of, skips)
         problems += crossfile.every_unit_problems(con, lk)
         problems += crossfile.roster_problems(con, latest, skips)
+        problems += cohorts.fall_problems(
+            con, current, points.by_year(con), lk, "registrations" in skips
+        )
         problems += crossfile.ledger_problems(con, lk, as_of, skips, points)
         problems += crossfile.adjustment_problems(con, lk)
         problems += crossfile.personal_data_problems(con)
@@ -265,6 +271,9 @@ def _cache_valid(f: FoundFile, hit: store.CacheEntry) -> bool:
 def parse_file(f: FoundFile, lk: Lookups) -> Validated:
     """Read, canonicalise and validate one file (no database involved)."""
     raw = read_table(f)
+    shape = structure.problems(f.kind, f.rel, raw, lk)
+    if shape:  # the file is refused as a whole: its rows are not judged
+        raw = RawTable([], raw.data.clear(), problems=shape)
     source_rows = raw.data.get_column("source_row")  # canonicalise consumes raw.data
     table = canonicalise(f.kind, f.rel, raw)
     sid = table.column_index.get("student_id")

@@ -339,6 +339,14 @@ class LedgerPoints:
     rules: tuple[Rules, ...] = ()
     raw_dir: Path | None = None
 
+    def by_year(self, con: duckdb.DuckDBPyConnection) -> dict[int, Rules | None]:
+        """The rules of every cohort year of the current exports."""
+        years = con.execute(
+            "select distinct cohort_year from ingest_cur_registrations "
+            "where cohort_year is not null"
+        ).fetchall()
+        return {y: self.for_year(y) for (y,) in years}
+
     def for_year(self, year: int) -> Rules | None:
         for r in self.rules:
             if r.year == year:
