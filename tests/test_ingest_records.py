@@ -1,10 +1,11 @@
 """The second count of every input file (records.py for CSV bytes, sheetrows.py for xlsx
 sheets), against independent readers: Python's csv module and the sheet XML written by
-openpyxl."""
+openpyxl; and a file's shape (structure.py) on small raw folders."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -16,6 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from employment_eval.ingest import records, sheetrows
+from employment_eval.ingest.api import check_inputs
+from tests.ingest_helpers import (
+    LEDGER_HEADERS,
+    REG_HEADERS,
+    cohort_rows,
+    ledger_rows,
+    make_raw,
+    to_csv_bytes,
+    write_csv,
+)
+
+AS_OF = dt.date(2021, 12, 31)
 
 CELLS = st.sampled_from(
     ["a", "", "x y", '"q"', "多字", "1,2", "l\nb", "c\rr", "d\r\ne", 'x""y', "  ", "\x00"]
@@ -151,3 +164,52 @@ def test_rows_without_a_number_follow_the_one_before(tmp_path) -> None:
     path = workbook(tmp_path / "c.xlsx", [["学号"], ["1"], ["2"]])
     rewrite_sheet(path, lambda d: d.replace(b'<row r="3">', b"<row>").replace(b' r="A3"', b""))
     assert sheetrows.valued_rows(path).tolist() == [1, 2, 3]
+
+
+# --- a file's shape (structure.py) ---------------------------------------------------------
+
+
+def test_two_exports_saved_with_a_bom_and_joined_are_one_error(tmp_path) -> None:
+    """`cat a.csv b.csv` of two UTF-8-with-BOM exports: the second header starts with a BOM."""
+    raw = make_raw(tmp_path)
+    path = raw / "registrations" / "export_2021-06-15.csv"
+    one = to_csv_bytes(REG_HEADERS, cohort_rows(), "utf-8-sig")
+    path.write_bytes(one + one)
+    errors = [
+        p
+        for p in check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems
+        if p.severity == "error"
+    ]
+    [err] = errors
+    assert (err.file, err.row) == ("registrations/export_2021-06-15.csv", 32)
+    assert "首尾相接拼成" in err.reason and "导出" in err.reason
+
+
+def test_a_ledger_with_its_header_repeated_below_is_one_error(tmp_path) -> None:
+    raw = make_raw(tmp_path)
+    rows = ledger_rows()
+    write_csv(
+        raw / "submissions" / "submissions_2021.csv",
+        LEDGER_HEADERS,
+        [*rows[:5], dict(zip(LEDGER_HEADERS, LEDGER_HEADERS, strict=True)), *rows[5:]],
+    )
+    [err] = [
+        p
+        for p in check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems
+        if p.severity == "error"
+    ]
+    assert (err.file, err.row) == ("submissions/submissions_2021.csv", 7)
+    assert "几个文件首尾相接拼成" in err.reason
+
+
+def test_wrapped_header_names_and_ordinary_extra_columns_are_not_data(tmp_path) -> None:
+    raw = make_raw(tmp_path)
+    headers = ["学号", "姓\n名", *REG_HEADERS[2:], "备注", "2021年就业率", "联系电话"]
+    rows = [[*(r[h] for h in REG_HEADERS), "", "", ""] for r in cohort_rows()]
+    write_csv(raw / "registrations" / "export_2021-06-15.csv", headers, rows)
+    errors = [
+        p
+        for p in check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems
+        if p.severity == "error"
+    ]
+    assert errors == []

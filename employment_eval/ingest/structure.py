@@ -114,14 +114,21 @@ def header_problems(kind: str, rel: str, headers: list[str | None], lk: Lookups)
 # --- a header again inside the data -------------------------------------------------------
 
 
-def _header_forms(kind: str) -> list[str]:
-    return sorted(header_lookup(COLUMNS[kind]))
+def _exact_forms(kind: str, headers: list[str | None]) -> list[str]:
+    """Header cells as a repeated header writes them: this file's own header cells, and every
+    accepted spelling as written (with or without a BOM in front)."""
+    forms = {h for h in headers if h}
+    for c in COLUMNS[kind]:
+        for name in (c.name, c.name.upper(), c.name.title()):
+            forms |= {c.header, name, f"{c.header}({name})", f"{c.header}（{name}）"}
+    return sorted(forms | {"\ufeff" + f for f in forms} | {f.strip() for f in forms})
 
 
 def repeated_header_rows(kind: str, raw: RawTable) -> list[int]:
     """Source rows of the data rows that repeat the header: at least half of the recognised
     header columns hold a header name of this kind again (in any column order, any spelling
-    the header accepts)."""
+    the header accepts). A cheap exact look-up on two columns finds the candidates; only those
+    rows are normalised and counted."""
     lookup = header_lookup(COLUMNS[kind])
     known = [
         f"c{i}"
@@ -130,22 +137,15 @@ def repeated_header_rows(kind: str, raw: RawTable) -> list[int]:
     ]
     if not known or raw.data.height == 0:
         return []
-    forms = _header_forms(kind)
-
-    def is_header(col: str) -> pl.Expr:
-        cell = pl.col(col).str.replace_all(r"[\s\x{FEFF}]", "").str.to_lowercase()
-        cell = cell.str.replace_all("（", "(").str.replace_all("）", ")")
-        return cell.is_in(forms).fill_null(False)
-
-    # a cheap first pass on two columns, then every recognised column of those rows only
-    first = raw.data.filter(pl.any_horizontal(is_header(c) for c in known[:2]))
-    if first.height == 0:
-        return []
-    hits = first.select(
-        pl.col("source_row"), pl.sum_horizontal(is_header(c).cast(pl.Int32) for c in known)
-    )
+    forms = _exact_forms(kind, raw.headers)
+    candidates = raw.data.filter(pl.any_horizontal(pl.col(c).is_in(forms) for c in known[:2]))
     need = max(1, (len(known) + 1) // 2)
-    return hits.filter(pl.col(hits.columns[1]) >= need).get_column("source_row").to_list()
+    rows = []
+    for row in candidates.select("source_row", *known).iter_rows():
+        hits = sum(1 for cell in row[1:] if cell and normalise_header(cell) in lookup)
+        if hits >= need:
+            rows.append(row[0])
+    return rows
 
 
 def _rows_text(rows: list[int]) -> str:
@@ -194,13 +194,20 @@ def binary_rows(raw: RawTable) -> list[int]:
     if raw.control_bytes is False or raw.data.height == 0:
         return []
     cols = [c for c in raw.data.columns if c != "source_row"]
+    # one pass to find the rows with any control character (few or none), then the rule
+    some = raw.data.select(
+        pl.any_horizontal(pl.col(c).str.contains(CONTROL).fill_null(False) for c in cols)
+    ).to_series()
+    if not some.any():
+        return []
+    rows = raw.data.filter(some)
     counts = [pl.col(c).str.count_matches(CONTROL).fill_null(0) for c in cols]
     only = [
         (pl.col(c).str.count_matches(CONTROL) == pl.col(c).str.len_chars()).fill_null(False)
         & (pl.col(c).str.len_chars() > 0).fill_null(False)
         for c in cols
     ]
-    hit = raw.data.filter(pl.any_horizontal(only) | (pl.sum_horizontal(counts) >= 2))
+    hit = rows.filter(pl.any_horizontal(only) | (pl.sum_horizontal(counts) >= 2))
     return hit.get_column("source_row").to_list()
 
 
