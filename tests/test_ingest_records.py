@@ -213,3 +213,19 @@ def test_wrapped_header_names_and_ordinary_extra_columns_are_not_data(tmp_path) 
         if p.severity == "error"
     ]
     assert errors == []
+
+
+def test_a_sheet_whose_tags_carry_a_prefix(tmp_path) -> None:
+    """Some writers prefix every tag (<x:row>, <x:c>, <x:v>): the same rows."""
+    path = workbook(tmp_path / "d.xlsx", [["学号"], [1], [], ["3"]])
+    plain = sheetrows.valued_rows(path).tolist()
+
+    def prefixed(data: bytes) -> bytes:
+        for tag in (b"row", b"c", b"v", b"is", b"t"):
+            data = data.replace(b"<" + tag + b" ", b"<x:" + tag + b" ")
+            data = data.replace(b"<" + tag + b">", b"<x:" + tag + b">")
+            data = data.replace(b"</" + tag + b">", b"</x:" + tag + b">")
+        return data
+
+    rewrite_sheet(path, prefixed)
+    assert plain == [1, 2, 4] and sheetrows.valued_rows(path).tolist() == plain

@@ -20,11 +20,9 @@ SLICE = 1 << 23
 _SHEET_TARGET = re.compile(r'<sheet\b[^>]*?\br:id="([^"]+)"')
 _REL = re.compile(r'<Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"')
 _REL_ALT = re.compile(r'<Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"')
-_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
-_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
-_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-# a value (<v>) or the text of an inline string (<t>), not empty
-_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|t)(?:\s[^>]*)?>[^<]")
+_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?row[\s>/]")
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+_TAG_END = b" >/\t\r\n"
 
 
 class SheetLayoutError(Exception):
@@ -46,36 +44,85 @@ def valued_rows(path: Path) -> np.ndarray:
     """Sheet row numbers (1-based) of the first sheet's row elements that hold a value, in
     the order written (a number twice when the row is written twice). SheetLayoutError when
     the sheet cannot be found or read."""
-    found: list[int] = []
     try:
         with zipfile.ZipFile(path) as z, z.open(_first_sheet(z)) as fh:
-            previous = 0
-            buf = b""
-            while True:
-                piece = fh.read(SLICE)
-                buf += piece
-                position = 0
-                while tag := _ROW.search(buf, position):
-                    if tag.group(1).endswith(b"/"):  # <row r="7"/>: no cells
-                        end = tag.end()
-                    else:
-                        close = _ROW_END.search(buf, tag.end())
-                        if close is None:
-                            break  # the row continues in the next slice
-                        end = close.start()
-                    number = _ROW_NUMBER.search(tag.group(1))
-                    previous = int(number.group(1)) if number else previous + 1
-                    if end > tag.end() and _VALUE.search(buf, tag.end(), end):
-                        found.append(previous)
-                    position = end
-                if not piece:
-                    break
-                buf = buf[position:] if position else buf
-                if len(buf) > SLICE and not _ROW.search(buf):
-                    buf = buf[-4096:]  # before the first row: nothing to keep
+            return np.array(_Rows().read(fh), dtype=np.int64)
     except (KeyError, OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise SheetLayoutError(str(exc)) from exc
-    return np.array(found, dtype=np.int64)
+
+
+class _Rows:
+    """The walk over the sheet XML, slice by slice: each row element from its tag to the next
+    one's, its number (its r attribute, or the one before plus one) and whether a value (<v>)
+    or an inline string's text (<t>) in it is not empty. Only `bytes.find` (memchr) and a few
+    anchored regular expressions run per row."""
+
+    def __init__(self) -> None:
+        self.row = b""  # "<row", or "<x:row" when the sheet's tags carry a prefix
+        self.value = b""
+        self.any_value: re.Pattern[bytes] | None = None
+        self.previous = 0
+        self.found: list[int] = []
+
+    def read(self, fh) -> list[int]:
+        buf = b""
+        while True:
+            piece = fh.read(SLICE)
+            buf += piece
+            done = not piece
+            if not self.row:
+                first = _PREFIX.search(buf)
+                if first is None:
+                    if done:
+                        return self.found
+                    buf = buf[-4096:]  # before the first row: nothing to keep
+                    continue
+                self._prefix(first.group(1) or b"")
+            kept = self._rows(buf, done)
+            if done:
+                return self.found
+            buf = buf[kept:]
+
+    def _prefix(self, prefix: bytes) -> None:
+        self.row = b"<" + prefix + b"row"
+        self.value = b"<" + prefix + b"v>"
+        self.any_value = re.compile(b"<" + re.escape(prefix) + rb"(?:v|t)(?:\s[^>]*)?>[^<]")
+
+    def _next_row(self, buf: bytes, position: int) -> int:
+        while (start := buf.find(self.row, position)) >= 0:
+            after = start + len(self.row)
+            if after < len(buf) and buf[after] in _TAG_END:
+                return start
+            position = after
+        return -1
+
+    def _holds_value(self, buf: bytes, start: int, end: int) -> bool:
+        """A non-empty <v> between start and end (the common case, found by memchr), else any
+        non-empty value or inline text."""
+        assert self.any_value is not None
+        v = buf.find(self.value, start, end)
+        content = v + len(self.value)
+        if v >= 0 and content < end and buf[content] != ord("<"):
+            return True
+        return self.any_value.search(buf, start, end) is not None
+
+    def _rows(self, buf: bytes, done: bool) -> int:
+        """Record the complete rows of `buf`; the offset of the first one not complete."""
+        start = self._next_row(buf, 0)
+        while start >= 0:
+            tag_end = buf.find(b">", start)
+            if tag_end < 0:  # the tag itself is cut: in the next slice (or a broken end)
+                return len(buf) if done else start
+            following = self._next_row(buf, tag_end)
+            if following < 0 and not done:
+                return start  # this row may continue in the next slice
+            end = following if following >= 0 else len(buf)
+            number = _ROW_NUMBER.search(buf, start, tag_end)
+            self.previous = int(number.group(1)) if number else self.previous + 1
+            if self._holds_value(buf, tag_end, end):
+                self.found.append(self.previous)
+            start = following
+        return len(buf)
 
 
 def first_parting_row(xml_rows: np.ndarray, reader_rows: np.ndarray) -> int | None:
