@@ -1,9 +1,10 @@
 """Ingestion facade: `ingest` (the nightly run) and `check_inputs` (the `check` command).
 
 Steps: find the files under raw_dir/<kind>/ (discover.py: every entry is read or reported),
-hash them, parse the ones not already in the parsed-file cache (read → canonical headers →
-row rules), store the clean ones, then apply the cross-file rules to exactly the files now
-present, and write the run manifest.
+hash them, parse the ones not already in the parsed-file cache (read with a second count of
+the rows → the file's shape (structure.py) → canonical headers → row rules), store the clean
+ones, then apply the cross-file rules to exactly the files now present (crossfile.py, and the
+cohort falls between exports, cohorts.py), and write the run manifest.
 
 A file with a file-level error (unreadable, empty, undecodable, a required column missing, a
 header-only export) is reported once and left out of every cross-file rule; an entry of a

@@ -119,7 +119,8 @@ def fall_problems(
 
 
 def _pct(bp: int) -> str:
-    return f"{bp // 100}" if bp % 100 == 0 else f"{bp / 100:g}"
+    """Basis points as a percentage, exactly: 1000 → "10", 1250 → "12.5"."""
+    return f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
 
 
 def _problem(fall: Fall, rules: Rules | None, lk: Lookups) -> Problem:

@@ -1,10 +1,13 @@
 """Reading one raw file into an all-text polars frame (finding the files: discover.py).
 
 A `RawTable` keeps the header cells as written and the data as text (null for blank cells),
-plus the row number the user sees for every data row. A file that cannot be read at all
-(permissions, empty, undecodable, not a workbook) comes back with exactly one file-level
-problem and no rows: nothing else is said about it (api.py leaves it out of every
-cross-file rule)."""
+plus the row number the user sees for every data row. Every file's records are counted a
+second time without its reader — a CSV's from its bytes (records.py), an xlsx's from its sheet
+XML (sheetrows.py) — and a file whose counts differ is refused at the first row where they part.
+A file that cannot be read at all (permissions, empty, undecodable, not a workbook, counts that
+differ, a line that cannot be parsed) comes back with exactly one file-level problem (in
+Chinese, naming the row when there is one) and no rows: nothing else is said about it (api.py
+leaves it out of every cross-file rule)."""
 
 from __future__ import annotations
 
@@ -130,7 +133,7 @@ def read_csv(found: FoundFile) -> RawTable:
         except Exception:
             return _unparsable(found, text)
     if frame.height != scan.records:
-        row = records.first_divergence(text, frame)
+        row = records.first_divergence(text.removeprefix(UTF8_BOM), frame)  # polars skips it
         return _file_problem(found, _count_reason(scan.records, frame.height), row)
     del text
     headers = list(frame.row(0)) if frame.height else []
