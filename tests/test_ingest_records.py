@@ -229,3 +229,20 @@ def test_a_sheet_whose_tags_carry_a_prefix(tmp_path) -> None:
 
     rewrite_sheet(path, prefixed)
     assert plain == [1, 2, 4] and sheetrows.valued_rows(path).tolist() == plain
+
+
+def test_an_empty_formula_result_or_inline_string_is_a_row_as_the_reader_shows_it(
+    tmp_path,
+) -> None:
+    """=IF(…,"",…) caches an empty text; the reader shows it as a cell: no refusal."""
+    from employment_eval.ingest.read import FoundFile, read_table
+
+    for extra in (
+        b'<row r="4"><c r="A4" t="str"><f>""</f><v></v></c></row>',
+        b'<row r="4"><c r="A4" t="inlineStr"><is><t></t></is></c></row>',
+    ):
+        path = workbook(tmp_path / "e.xlsx", [["学号", "姓名"], ["1", "a"], ["2", "b"]])
+        rewrite_sheet(path, lambda d, e=extra: d.replace(b"</sheetData>", e + b"</sheetData>"))
+        assert sheetrows.valued_rows(path).tolist() == [1, 2, 3, 4]
+        raw = read_table(FoundFile("registrations", path, "registrations/e.xlsx"))
+        assert raw.problems == [] and raw.data.height == 3

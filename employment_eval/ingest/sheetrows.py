@@ -53,9 +53,10 @@ def valued_rows(path: Path) -> np.ndarray:
 
 class _Rows:
     """The walk over the sheet XML, slice by slice: each row element from its tag to the next
-    one's, its number (its r attribute, or the one before plus one) and whether a value (<v>)
-    or an inline string's text (<t>) in it is not empty. Only `bytes.find` (memchr) and a few
-    anchored regular expressions run per row."""
+    one's, its number (its r attribute, or the one before plus one) and whether a cell in it
+    holds a value (<v>, a cached formula result too, even empty) or an inline string (<is>),
+    as the reader shows them. Only `bytes.find` (memchr) and a few anchored regular
+    expressions run per row."""
 
     def __init__(self) -> None:
         self.row = b""  # "<row", or "<x:row" when the sheet's tags carry a prefix
@@ -86,7 +87,9 @@ class _Rows:
     def _prefix(self, prefix: bytes) -> None:
         self.row = b"<" + prefix + b"row"
         self.value = b"<" + prefix + b"v>"
-        self.any_value = re.compile(b"<" + re.escape(prefix) + rb"(?:v|t)(?:\s[^>]*)?>[^<]")
+        # a value or an inline string, not a self-closing <v/>: what the reader shows as a
+        # cell (an empty cached formula result or inline string is an empty text, not nothing)
+        self.any_value = re.compile(b"<" + re.escape(prefix) + rb"(?:v|is)(?:\s[^>]*)?(?<!/)>")
 
     def _next_row(self, buf: bytes, position: int) -> int:
         while (start := buf.find(self.row, position)) >= 0:
@@ -97,12 +100,10 @@ class _Rows:
         return -1
 
     def _holds_value(self, buf: bytes, start: int, end: int) -> bool:
-        """A non-empty <v> between start and end (the common case, found by memchr), else any
-        non-empty value or inline text."""
+        """A <v> between start and end (the common case, found by memchr), else any value or
+        inline string."""
         assert self.any_value is not None
-        v = buf.find(self.value, start, end)
-        content = v + len(self.value)
-        if v >= 0 and content < end and buf[content] != ord("<"):
+        if buf.find(self.value, start, end) >= 0:
             return True
         return self.any_value.search(buf, start, end) is not None
 
