@@ -48,6 +48,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "i7",
         "i8",
         "knobs",
+        "exports",
     ),
     "policy": ("number", "title"),
     "dates": ("guided_snapshot", "i4_report_deadline", "i5_meeting_month", "evaluation_start"),
@@ -60,7 +61,12 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "i7": ("required_large", "required_small"),
     "i8": ("required_large", "required_small"),
     "knobs": tuple(KNOB_CHOICES),
+    "exports": ("max_cohort_drop_pct", "expected_drops"),
+    "expected_drop": ("unit", "degree", "export_date", "reason"),
 }
+# [exports] max_cohort_drop_pct when the section or the key is not written (basis points).
+DEFAULT_COHORT_DROP_BP = 1000
+DEGREE_WORDS = {"本科": "bachelor", "硕士": "master", "博士": "doctor"} | {d: d for d in DEGREES}
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -192,6 +198,18 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class ExpectedDrop:
+    """A fall of a unit's cohort of one degree that the centre expected, at the export of
+    `export_date` (compared with the export before it): no error for it (ingest/cohorts.py)."""
+
+    unit_code: str
+    degree: str  # bachelor | master | doctor
+    export_date: dt.date
+    reason: str
+    line: int | None = None  # where it is written in the rules file
+
+
+@dataclass(frozen=True)
 class Rules:
     year: int
     path: Path
@@ -212,6 +230,11 @@ class Rules:
     policy_number: str = ""  # e.g. 沪交医学〔2021〕1号
     policy_title: str = ""
     sha256: str = ""  # of the rules file's bytes, as read
+    # [exports]: how far a unit's cohort of one degree may fall between consecutive exports
+    # unnoticed (basis points of the earlier count, rounded up to whole graduates), and the
+    # falls the centre expected
+    max_cohort_drop_bp: int = DEFAULT_COHORT_DROP_BP
+    expected_drops: tuple[ExpectedDrop, ...] = ()
 
     def with_knobs(self, **changes: object) -> Rules:
         """A copy with some knobs changed (used by tests and what-if runs)."""
@@ -561,6 +584,8 @@ def _build(c: _Checker, data: dict, path: Path) -> Rules | None:
         if name not in knobs_table and "knobs" in data:
             c.add(f"knobs.{name}", f"缺少此项（{_knob_help(name)}）")
 
+    drop_bp, expected = _exports(c, data)
+
     if c.problems or c.year is None:
         return None
     return Rules(
@@ -582,7 +607,59 @@ def _build(c: _Checker, data: dict, path: Path) -> Rules | None:
         knobs={name: knobs[name] for name in KNOB_CHOICES},
         policy_number=number or "",
         policy_title=title or "",
+        max_cohort_drop_bp=drop_bp,
+        expected_drops=expected,
     )
+
+
+def _exports(c: _Checker, data: dict) -> tuple[int, tuple[ExpectedDrop, ...]]:
+    """[exports]: the largest unnoticed fall of a cohort between consecutive exports (optional,
+    DEFAULT_COHORT_DROP_BP) and the expected falls `[[exports.expected_drops]]`."""
+    table = c.table(data, "exports", "exports", required=False) or {}
+    c.unknown(table, "exports", "exports")
+    bp = DEFAULT_COHORT_DROP_BP
+    if "max_cohort_drop_pct" in table:
+        bp = c.percent(table, "max_cohort_drop_pct", "exports.max_cohort_drop_pct") or 0
+    entries = table.get("expected_drops", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        c.add("exports.expected_drops", "须写成若干个 [[exports.expected_drops]] 表")
+        return bp, ()
+    from employment_eval.reference import Reference  # only a file with entries needs it
+
+    units = Reference().unit_by_name if entries else {}
+    out: list[ExpectedDrop] = []
+    seen: dict[tuple[str, str, dt.date], int] = {}
+    for i, entry in enumerate(entries):
+        key = f"exports.expected_drops[{i}]"
+        c.unknown(entry, "expected_drop", key)
+        unit = c.text(entry, "unit", f"{key}.unit")
+        code = None
+        if unit is not None:
+            code = units.get(unit.strip()) or units.get(unit.strip().lower())
+            if code is None:
+                c.add(f"{key}.unit", f"未知的单位 {_show(unit)}（写单位全称、简称或单位代码）")
+        degree = c.text(entry, "degree", f"{key}.degree")
+        if degree is not None and degree.strip() not in DEGREE_WORDS:
+            c.add(f"{key}.degree", f"值 {_show(degree)} 无效：须为 本科、硕士 或 博士")
+            degree = None
+        day = c.date(entry, "export_date", f"{key}.export_date")
+        reason = c.text(entry, "reason", f"{key}.reason")
+        if code is None or degree is None or day is None or reason is None:
+            continue
+        drop = ExpectedDrop(
+            code, DEGREE_WORDS[degree.strip()], day, reason.strip(), c.where.line_of(key)
+        )
+        ident = (drop.unit_code, drop.degree, drop.export_date)
+        if ident in seen:
+            c.add(
+                key,
+                f"与第 {seen[ident] + 1} 个 [[exports.expected_drops]] 重复"
+                "（同一单位、学历、导出日期）",
+            )
+            continue
+        seen[ident] = i
+        out.append(drop)
+    return bp, tuple(out)
 
 
 def _knob_help(name: str) -> str:

@@ -8,7 +8,15 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from employment_eval.rules import DEGREES, GROUPS, INDICATORS, KNOB_CHOICES, Milestone, Rules
+from employment_eval.rules import (
+    DEGREES,
+    GROUPS,
+    INDICATORS,
+    KNOB_CHOICES,
+    ExpectedDrop,
+    Milestone,
+    Rules,
+)
 
 GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
 DEGREE_NAMES = {"bachelor": "本科", "master": "硕士", "doctor": "博士"}
@@ -93,6 +101,7 @@ def for_year(rules: Rules, year: int) -> Rules:
         i4_report_deadline=moved_date(rules.i4_report_deadline, year),
         evaluation_start=moved_date(rules.evaluation_start, year),
         sha256="",
+        expected_drops=(),  # they name the old year's exports
     )
 
 
@@ -201,4 +210,39 @@ def commented_text(new: Rules, source: Rules, check_command: str) -> str:
     for name in KNOB_CHOICES:
         out += [f"# {line}" for line in KNOB_NOTES[name]]
         out.append(f"{name} = {_literal(new.knobs[name])}")
+    out += exports_section(new)
     return "\n".join(out) + "\n"
+
+
+def exports_section(rules: Rules) -> list[str]:
+    """The [exports] section, commented: the cohort-fall limit and how to record a fall the
+    centre expected (docs/输入文件格式.md)."""
+    y = rules.year
+    return [
+        "",
+        "# 导出之间的核对：同一届毕业生的人数在相邻两次导出之间不应无故减少",
+        "# （见 docs/输入文件格式.md「同一届人数不得无故减少」）。",
+        "[exports]",
+        "# 某单位某学历的毕业生人数比上一次导出减少超过该百分比（按整人向上取整，",
+        "# 即至少容许减少 1 人）时报错，本次运行不发布；0 表示任何减少都报错。",
+        f"max_cohort_drop_pct = {percent(rules.max_cohort_drop_bp)}",
+        "# 预期之中的减少（例如一批学生转为结业）：每一处写一个 [[exports.expected_drops]]，",
+        "# 去掉下面几行开头的「# 」并改成实际的单位、学历、导出日期和原因：",
+        "# [[exports.expected_drops]]",
+        '# unit = "上海交通大学医学院附属瑞金医院"  # 单位全称、简称或单位代码',
+        '# degree = "硕士"  # 本科、硕士或博士',
+        f"# export_date = {y}-12-15  # 人数减少的那次导出的导出日期",
+        '# reason = "12 名硕士转为结业"  # 原因（必填）',
+        *(line for drop in rules.expected_drops for line in _drop_lines(drop)),
+    ]
+
+
+def _drop_lines(drop: ExpectedDrop) -> list[str]:
+    return [
+        "",
+        "[[exports.expected_drops]]",
+        f"unit = {_literal(drop.unit_code)}",
+        f"degree = {_literal(DEGREE_NAMES[drop.degree])}",
+        f"export_date = {drop.export_date.isoformat()}",
+        f"reason = {_literal(drop.reason)}",
+    ]

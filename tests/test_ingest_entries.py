@@ -19,6 +19,7 @@ from tests.ingest_helpers import (
     make_raw,
     open_up,
     unprivileged,
+    without_name_dates,
     world_readable_dir,
     write_csv,
 )
@@ -27,7 +28,7 @@ AS_OF = date(2021, 12, 31)
 
 
 def problems_of(raw: Path) -> list[Problem]:
-    return check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems
+    return without_name_dates(check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems)
 
 
 def only_error(raw: Path) -> Problem:
@@ -48,7 +49,7 @@ def test_a_symlink_to_a_regular_file_is_read_under_its_own_name(tmp_path):
     (raw / "special_groups").mkdir()
     (raw / "special_groups" / "roster.csv").symlink_to(outside)
     result = check_inputs(raw, as_of=AS_OF)
-    assert result.problems == []
+    assert without_name_dates(result.problems) == []
     [roster] = [f for f in result.files if f.kind == "special_groups"]
     assert (roster.path, roster.rows) == ("special_groups/roster.csv", 1)
 
@@ -133,7 +134,7 @@ def test_hidden_entries_lock_files_and_sub_folders(tmp_path):
     (reg / "~$export_2021-06-15.csv").write_bytes(b"lock")
     write_csv(reg / "2021" / "七月" / "export_2021-07-15.csv", REG_HEADERS, cohort_rows(3))
     result = check_inputs(raw, as_of=AS_OF)
-    assert result.problems == []
+    assert without_name_dates(result.problems) == []
     assert sorted(f.path for f in result.files if f.kind == "registrations") == [
         "registrations/2021/七月/export_2021-07-15.csv",
         "registrations/export_2021-06-15.csv",
@@ -149,7 +150,7 @@ def shared():
     with world_readable_dir() as base:
         raw = make_raw(base)
         open_up(base)
-        assert check_inputs(raw, as_of=AS_OF).problems == []
+        assert without_name_dates(check_inputs(raw, as_of=AS_OF).problems) == []
         yield raw
 
 

@@ -26,6 +26,7 @@ from tests.ingest_helpers import (
     cohort_rows,
     make_raw,
     reference,
+    without_name_dates,
     write_csv,
     write_xlsx,
 )
@@ -36,7 +37,7 @@ ADJ = "adjustments/adjustments.csv"
 
 
 def problems_of(raw: Path) -> list[Problem]:
-    return check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems
+    return without_name_dates(check_inputs(raw, as_of=AS_OF, raise_on_error=False).problems)
 
 
 def errors_at(raw: Path) -> dict[tuple[str, int | None, str | None], str]:
@@ -338,7 +339,7 @@ def test_extra_columns_are_not_published_and_not_checked(tmp_path):
         [["瑞金", "2021", "I1", "4", "复核", "学指委主任", "2021-12-25", "薛萍宇来电"]],
     )
     result = check_inputs(raw, as_of=AS_OF)
-    assert result.problems == []
+    assert without_name_dates(result.problems) == []
     con = duckdb.connect()
     try:
         ingest(raw, con, as_of=AS_OF, run_id="r", reference=reference())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -10,8 +11,11 @@ import pytest
 
 from employment_eval.paths import RULES_DIR
 from employment_eval.rules import (
+    DEFAULT_COHORT_DROP_BP,
+    ExpectedDrop,
     KeyLines,
     RulesError,
+    check_rules_file,
     check_rules_text,
     load_rules,
     load_rules_file,
@@ -198,3 +202,84 @@ def test_nesting_is_bounded_before_parsing_and_strings_and_comments_do_not_count
     assert depth_problem(header) is not None
     [problem] = check_rules_text(deep, Path("deep.toml"), 2021)[1]
     assert (problem.key, problem.line) == ("嵌套层数", 3)
+
+
+# --- [exports]: cohort falls between consecutive exports ---------------------------------------
+
+
+def test_the_cohort_fall_share_defaults_when_the_section_is_left_out() -> None:
+    assert load_rules(2021).max_cohort_drop_bp == DEFAULT_COHORT_DROP_BP == 1000
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    without = text[: text.index("[exports]")]
+    rules, problems = check_rules_text(without, RULES_DIR / "2021.toml", 2021)
+    assert problems == [] and rules is not None
+    assert (rules.max_cohort_drop_bp, rules.expected_drops) == (DEFAULT_COHORT_DROP_BP, ())
+
+
+def test_expected_drops_are_checked_every_problem_with_its_line(tmp_path) -> None:
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    text = text.replace("max_cohort_drop_pct = 10", "max_cohort_drop_pct = 12.5")
+    entries = [
+        ('unit = "瑞金"', 'degree = "硕士"', "export_date = 2021-12-15", 'reason = "转为结业"'),
+        ('unit = "火星医院"', 'degree = "博士后"', "export_date = 2020-12-15", 'reason = ""'),
+        ('unit = "ruijin"', 'degree = "master"', "export_date = 2021-12-15", 'reason = "再写一遍"'),
+        ('unit = "仁济"', 'degree = "本科"', "export_date = 2021-12-01", "why = 1"),
+    ]
+    for entry in entries:
+        text += "\n[[exports.expected_drops]]\n" + "\n".join(entry) + "\n"
+    path = tmp_path / "2021.toml"
+    path.write_text(text, encoding="utf-8")
+    problems = {p.key: p for p in check_rules_file(path, 2021)}
+    assert set(problems) == {
+        "exports.max_cohort_drop_pct",
+        "exports.expected_drops[1].unit",
+        "exports.expected_drops[1].degree",
+        "exports.expected_drops[1].export_date",
+        "exports.expected_drops[1].reason",
+        "exports.expected_drops[2]",
+        "exports.expected_drops[3].why",
+        "exports.expected_drops[3].reason",
+    }
+    assert "浮点" in problems["exports.max_cohort_drop_pct"].message
+    assert "火星医院" in problems["exports.expected_drops[1].unit"].message
+    assert "本科、硕士 或 博士" in problems["exports.expected_drops[1].degree"].message
+    assert "不在评估年度" in problems["exports.expected_drops[1].export_date"].message
+    assert "重复" in problems["exports.expected_drops[2]"].message
+    assert problems["exports.expected_drops[1].unit"].line == _line_of(text, "火星医院")
+    assert problems["exports.expected_drops[3].why"].line == _line_of(text, "why = 1")
+
+
+def test_a_valid_expected_drop_is_read() -> None:
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    text += (
+        '\n[[exports.expected_drops]]\nunit = "上海交通大学医学院附属瑞金医院"\n'
+        'degree = "博士"\nexport_date = 2021-08-15\nreason = "两名博士延期毕业"\n'
+    )
+    rules, problems = check_rules_text(text, RULES_DIR / "2021.toml", 2021)
+    assert problems == [] and rules is not None
+    [drop] = rules.expected_drops
+    assert (drop.unit_code, drop.degree, drop.export_date, drop.reason) == (
+        "ruijin",
+        "doctor",
+        dt.date(2021, 8, 15),
+        "两名博士延期毕业",
+    )
+
+
+def test_rules_new_writes_the_exports_section_without_the_old_years_drops() -> None:
+    """`rules new` keeps the share and leaves the expected drops (they name last year's
+    exports) as a commented example."""
+    from employment_eval.rules_text import commented_text, for_year
+
+    old = load_rules(2021)
+    old = dataclasses.replace(
+        old,
+        max_cohort_drop_bp=1250,
+        expected_drops=(ExpectedDrop("ruijin", "master", dt.date(2021, 12, 15), "转为结业"),),
+    )
+    new = for_year(old, 2022)
+    text = commented_text(new, old, "employment-eval rules check x")
+    assert '\nmax_cohort_drop_pct = "12.5"\n' in text and "# [[exports.expected_drops]]" in text
+    rules, problems = check_rules_text(text, RULES_DIR / "2022.toml", 2022)
+    assert problems == [] and rules is not None
+    assert (rules.max_cohort_drop_bp, rules.expected_drops) == (1250, ())

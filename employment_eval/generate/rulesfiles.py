@@ -102,6 +102,10 @@ def rules_text(r: Rules, heading: str) -> str:
         "[knobs]",
         *(f"{k} = {_value(r.knobs[k])}" for k in KNOB_CHOICES),
         "",
+        "# Cohort falls between consecutive exports (docs/输入文件格式.md).",
+        "[exports]",
+        f"max_cohort_drop_pct = {_pct(r.max_cohort_drop_bp)}",
+        "",
     ]
     return "\n".join(out)
 

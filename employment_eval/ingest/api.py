@@ -1,9 +1,10 @@
 """Ingestion facade: `ingest` (the nightly run) and `check_inputs` (the `check` command).
 
 Steps: find the files under raw_dir/<kind>/ (discover.py: every entry is read or reported),
-hash them, parse the ones not already in the parsed-file cache (read → canonical headers →
-row rules), store the clean ones, then apply the cross-file rules to exactly the files now
-present, and write the run manifest.
+hash them, parse the ones not already in the parsed-file cache (read with a second count of
+the rows → the file's shape (structure.py) → canonical headers → row rules), store the clean
+ones, then apply the cross-file rules to exactly the files now present (crossfile.py, and the
+cohort falls between exports, cohorts.py), and write the run manifest.
 
 A file with a file-level error (unreadable, empty, undecodable, a required column missing, a
 header-only export) is reported once and left out of every cross-file rule; an entry of a
@@ -23,12 +24,14 @@ import duckdb
 
 from employment_eval.ingest import (
     adjustments,
+    cohorts,
     crossfile,
     personal,
     registrations,
     selfcheck,
     special_groups,
     store,
+    structure,
     submissions,
 )
 from employment_eval.ingest.discover import os_reason
@@ -36,6 +39,7 @@ from employment_eval.ingest.headers import Table, canonicalise
 from employment_eval.ingest.lookups import Lookups
 from employment_eval.ingest.read import (
     FoundFile,
+    RawTable,
     discover,
     raw_dir_problem,
     read_table,
@@ -173,6 +177,9 @@ def _run(
         problems += crossfile.export_problems(current, as_of, skips)
         problems += crossfile.every_unit_problems(con, lk)
         problems += crossfile.roster_problems(con, latest, skips)
+        problems += cohorts.fall_problems(
+            con, current, points.by_year(con), lk, "registrations" in skips
+        )
         problems += crossfile.ledger_problems(con, lk, as_of, skips, points)
         problems += crossfile.adjustment_problems(con, lk)
         problems += personal.personal_data_problems(con)
@@ -271,6 +278,9 @@ def parse_file(f: FoundFile, lk: Lookups) -> Validated:
     if f.kind == selfcheck.KIND:  # a workbook read cell by cell, not a table
         return selfcheck.parse(f, lk)
     raw = read_table(f)
+    shape = structure.problems(f.kind, f.rel, raw, lk)
+    if shape:  # the file is refused as a whole: its rows are not judged
+        raw = RawTable([], raw.data.clear(), problems=shape)
     source_rows = raw.data.get_column("source_row")  # canonicalise consumes raw.data
     table = canonicalise(f.kind, f.rel, raw)
     sid = table.column_index.get("student_id")

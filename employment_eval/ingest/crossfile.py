@@ -33,7 +33,8 @@ class Skips:
     - registrations: the roster's cohort membership (the latest export is unknown), the
       "no export" and "--as-of before every export" folder rules; the roster's membership
       is also not judged while the latest export has an error in its 学号 column (an
-      over-long or blank 学号 would make a listed student look absent);
+      over-long or blank 学号 would make a listed student look absent); the cohort falls
+      between consecutive exports (cohorts.py: which exports there are is unknown);
     - submissions: the missing-row and blank-cell warnings of the ledger.
     An entry directly in the raw folder (not in any kind folder) could be a file of any
     kind: then every kind counts as incomplete."""
@@ -337,6 +338,14 @@ class LedgerPoints:
 
     rules: tuple[Rules, ...] = ()
     raw_dir: Path | None = None
+
+    def by_year(self, con: duckdb.DuckDBPyConnection) -> dict[int, Rules | None]:
+        """The rules of every cohort year of the current exports."""
+        years = con.execute(
+            "select distinct cohort_year from ingest_cur_registrations "
+            "where cohort_year is not null"
+        ).fetchall()
+        return {y: self.for_year(y) for (y,) in years}
 
     def for_year(self, year: int) -> Rules | None:
         for r in self.rules:

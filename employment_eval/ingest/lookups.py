@@ -10,8 +10,9 @@ from functools import cached_property
 from employment_eval.reference import Reference
 
 # Bump when a change to ingestion changes what is stored for the same file (cache key part).
-# 2: strict 学号, length limits, header-only exports; 3: score bounds from the year's rules
-PARSER_VERSION = "ingest-3"
+# 2: strict 学号, length limits, header-only exports; 3: score bounds from the year's rules;
+# 4: records counted twice (lone CRs are line breaks), file shape, the file-name date warning
+PARSER_VERSION = "ingest-4"
 
 
 @dataclass

@@ -243,6 +243,13 @@ def _as_of(table: Table, df: pl.DataFrame, out: Collector) -> tuple[date | None,
     name = PurePosixPath(table.rel).name
     found = dates_in_file_name(name)
     if len(found) == 1:
+        out.add(
+            None,
+            "导出日期",
+            f"文件中没有「导出日期」列（或该列为空），导出日期取自文件名：{found[0].isoformat()}。"
+            "请确认这就是导出当天；导出时带上「导出日期」列更可靠",
+            "warning",
+        )
         return found[0], "file_name"
     if len(found) > 1:
         shown = "、".join(d.isoformat() for d in found)
