@@ -120,7 +120,6 @@ def test_a_raised_doctor_target_changes_exactly_the_units_whose_i3_changes(
         for row in group.rows:
             assert {c.code for c in row.drafts[0].changes} <= {"I3"}
             for change in row.drafts[0].changes:
-                assert change.model == "intermediate.int_points_i3_milestones"
                 assert "99%目标" in change.draft.detail and "98%目标" in change.official.detail
 
 
@@ -161,6 +160,21 @@ def test_the_command_writes_its_files_and_touches_nothing(season, tmp_path) -> N
     assert expected and [r[:3] for r in details] == expected
     html = page.read_text(encoding="utf-8")
     assert "97.5%" in html and 'chg"' in html
+    # the change is a number; each unit's remark is the published one (marts.unit_standing)
+    labels = {
+        r[0]: r[1] or "—"
+        for r in duckdb.connect(str(season["marts"]), read_only=True)
+        .execute("select short_name, standing_label from marts.unit_standing where year = 2021")
+        .fetchall()
+    }
+    units = [row for row in book["对比"].iter_rows(values_only=True) if row[0] in labels]
+    assert len(units) == 15
+    assert all(isinstance(row[5], int | float) for row in units)  # 草案1变化: a number
+    assert any(row[5] != 0 for row in units)
+    assert {row[0]: row[3] for row in units} == labels  # 正式备注: the published remark
+    for text in (result.stdout, html):  # only Chinese for the centre
+        for word in ("What-if", "expect_", "intermediate.", "int_points", "stg_"):
+            assert word not in text, word
     for text in (result.stdout, html):
         assert "某某" not in text  # no graduate's name, no student number
     con = duckdb.connect(str(season["work"]), read_only=True)
@@ -258,7 +272,7 @@ def refuse_a_decision(raw: Path, tie: dict) -> None:
     unit = next(u for u in reference().units if u.code not in tie["units"])
     path = next((raw / "adjustments").iterdir())
     reason = "经学指委审议评为先进单位"
-    line = f"{unit.short_name},2021,先进单位,是,{reason},学生工作指导委员会,2021-12-24\n"
+    line = f"{unit.short_name},2021,先进单位,是,{reason},学生工作指导委员会,{AS_OF}\n"
     path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
 
 
@@ -343,3 +357,10 @@ def test_the_official_rules_are_compared_with_the_ones_the_year_was_published_wi
     [same] = run_whatif(season["work"], draft, year=2021, rules_dir=rules).published_notes
     assert "各项设置相同" in same
     assert run_whatif(season["work"], draft, year=2021).published_notes == ()
+
+
+def test_the_files_go_beside_the_published_marts_by_default(season) -> None:
+    """Not into the current folder: beside the marts the scored run published (the files hold
+    unit-level figures only, like the other published files)."""
+    result = run_whatif(season["work"], [load_rules_file(OFFICIAL)], year=2021)
+    assert result.out_dir == season["marts"].parent

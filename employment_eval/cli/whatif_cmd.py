@@ -16,6 +16,7 @@ from employment_eval.cli.outcome import say
 from employment_eval.options import DEFAULT_WAIT_SECONDS, DEFAULT_WORK
 
 if TYPE_CHECKING:
+    from employment_eval.whatif.score import Scoring
     from employment_eval.whatif.scratch import ScoredRun
 
 
@@ -56,7 +57,7 @@ def add_whatif(p: argparse.ArgumentParser) -> None:
         "--out",
         metavar="DIR",
         help="写入 whatif_<年度>.xlsx 与 whatif_<年度>.html 的文件夹（不含个人信息）。"
-        "默认：当前文件夹",
+        "默认：上次成功发布的运行的发布数据库所在的文件夹",
     )
     p.add_argument(
         "--wait",
@@ -69,10 +70,10 @@ def add_whatif(p: argparse.ArgumentParser) -> None:
 
 def cmd_whatif(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    from employment_eval.render.whatif.console import render
+    from employment_eval.render.whatif.files import write_files
     from employment_eval.rules import load_rules_file
     from employment_eval.whatif import WhatIfError, run_whatif
-    from employment_eval.whatif.console import render
-    from employment_eval.whatif.files import write_files
     from employment_eval.whatif.run import draft_labels
 
     work = Path(args.work).expanduser().resolve()
@@ -83,7 +84,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     if args.rules_dir and not Path(args.rules_dir).expanduser().is_dir():
         raise failures.UsageError(f"--rules-dir {args.rules_dir} 不是一个文件夹。")
     rules_dir = Path(args.rules_dir).expanduser().resolve() if args.rules_dir else None
-    out = Path(args.out or ".").expanduser().resolve()  # checked against the raw folders below
+    # checked against the raw folders; none given: beside the marts the scored run published
+    out = Path(args.out).expanduser().resolve() if args.out else None
     drafts = [load_rules_file(path, args.year) for path in paths]
     year = args.year if args.year is not None else drafts[0].year
     others = [f"{p}（{d.year} 年度）" for p, d in zip(paths, drafts, strict=True) if d.year != year]
@@ -104,11 +106,11 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             out_dir=out,
         )
     except WhatIfError as exc:
-        say(f"what-if 未进行：{exc}")
+        say(f"试算未进行：{exc}")
         return exc.exit_code
     cmp = result.comparison
     header = [
-        f"What-if 试算：{year} 年度，评估日期 {cmp.as_of}（{_status(cmp.official.status)}）",
+        f"试算：{year} 年度，评估日期 {cmp.as_of}（{_status(cmp.official)}）",
         f"数据：工作数据库 {work} 中上次成功发布的运行读入的文件（{_run(result.run)}）；"
         "已发布的数据与工作数据库均未改动",
         f"正式规则：{result.official.path}（sha256 {result.official.sha256[:12]}）",
@@ -118,7 +120,12 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         ),
         *result.published_notes,
     ]
-    written = write_files(cmp, out, header[1:])  # first: the files do not depend on the console
+    out = result.out_dir or Path.cwd()
+    try:
+        written = write_files(cmp, out, header[1:])  # first: they do not depend on the console
+    except WhatIfError as exc:  # a broken template of the page
+        say(str(exc))
+        return 1
     print(render(cmp, header))
     print("\n已写入：" + "、".join(str(p) for p in written))
     print(f"（用时 {time.perf_counter() - started:.1f} 秒）")
@@ -130,8 +137,10 @@ def _run(run: ScoredRun) -> str:
     return f"运行编号 {run.run_id}，评估日期 {run.as_of}{when}"
 
 
-def _status(value: str) -> str:
-    return "最终" if value == "final" else "暂定：尚有节点未到、登记表不完整或名额线并列未决"
+def _status(official: Scoring) -> str:
+    if official.status == "final":
+        return "最终"
+    return f"暂定：{official.status_reasons}"
 
 
 COMMANDS = {

@@ -7,8 +7,9 @@ database's run lock and through a read-only attachment, into an in-memory DuckDB
 models are built once with the official rules and once per draft. No quality gate, no Prefect.
 
 Modules: scratch (the in-memory copy), score (one build, read back), compare (official against
-each draft, and what the draft changes in the rules), run (the three as one call), console (the
-Chinese table), text (how values are written), files (whatif_<year>.xlsx and .html)."""
+each draft, and what the draft changes in the rules), run (the three as one call). What a
+person reads of it — the console table, whatif_<year>.xlsx and .html — is rendered by
+employment_eval.render.whatif."""
 
 from employment_eval.whatif.compare import Comparison, compare
 from employment_eval.whatif.run import WhatIf, run_whatif

@@ -8,7 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from employment_eval.datadict import INDICATOR_MODELS
 from employment_eval.rules import DEGREES, GROUPS, INDICATORS, KNOB_CHOICES, Rules
 from employment_eval.rules_text import DEGREE_NAMES, GROUP_NAMES, percent
 from employment_eval.whatif.score import IndicatorScore, Scoring, UnitScore
@@ -18,7 +17,6 @@ from employment_eval.whatif.score import IndicatorScore, Scoring, UnitScore
 class IndicatorChange:
     code: str
     name: str
-    model: str  # the model that computes it (intermediate.int_points_…)
     official: IndicatorScore
     draft: IndicatorScore
 
@@ -141,7 +139,6 @@ def _cell(official: UnitScore, draft: UnitScore) -> DraftCell:
         IndicatorChange(
             code,
             draft.indicators[code].name,
-            f"intermediate.{INDICATOR_MODELS[code]}",
             official.indicators[code],
             draft.indicators[code],
         )
@@ -210,5 +207,32 @@ def rule_changes(old: Rules, new: Rules) -> list[str]:
     diff("I8 大单位所需篇数", old.i8_required[0], new.i8_required[0])
     diff("I8 小单位所需篇数", old.i8_required[1], new.i8_required[1])
     for knob in KNOB_CHOICES:
-        diff(f"口径 {knob}", old.knobs.get(knob), new.knobs.get(knob))
+        a, b = old.knobs.get(knob), new.knobs.get(knob)
+        if a != b:
+            name = KNOB_NAMES.get(knob, knob)
+            out.append(f"{name}（{knob}）：{KNOB_VALUES.get(a, a)} → {KNOB_VALUES.get(b, b)}")
     return out
+
+
+# The rules file's settings (knobs) as the centre reads them (docs/评估规则.md).
+KNOB_NAMES = {
+    "require_verification": "须经鉴证才计入就业",
+    "deduction_rounding": "扣分取整方式",
+    "large_unit_threshold": "大单位人数界限",
+    "partial_credit": "I7、I8 未达数量时的计分",
+    "guided_denominator": "I9 的分母",
+    "special_group_scope": "I6 的统计口径",
+}
+KNOB_VALUES: dict[object, str] = {
+    True: "是",
+    False: "否",
+    "floor": "向下取整",
+    "ceil": "向上取整",
+    "exact": "按比例保留两位小数",
+    "proportional": "按比例计分",
+    "none": "不足即 0 分",
+    "employed_in_job": "已就业且去向为工作的毕业生",
+    "all_graduates": "全部毕业生",
+    "per_group_degree": "按群体 × 学历逐一判断",
+    "pooled_by_degree": "三类合并后按学历判断",
+}

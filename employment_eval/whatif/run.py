@@ -27,6 +27,7 @@ class WhatIf:
     work_path: Path
     run: ScoredRun  # the last successful run, whose inputs were scored
     published_notes: tuple[str, ...]  # where the official rules differ from the published ones
+    out_dir: Path | None = None  # where the files go: --out, else beside the run's marts
 
     @property
     def run_id(self) -> str:
@@ -59,14 +60,17 @@ def run_whatif(
     on_wait: Callable[[str], None] | None = None,
     out_dir: Path | None = None,
 ) -> WhatIf:
-    """`out_dir`: where the caller will write the files; refused (UsageError) inside any raw
+    """`out_dir`: where the caller will write the files (None: beside the marts the scored run
+    published, like the other files of unit-level figures); refused (UsageError) inside any raw
     folder a run of this working database read or any folder that looks like one, or when it
-    cannot be written, before anything
-    is scored (and before the writability probe could leave a trace in a raw folder)."""
+    cannot be written, before anything is scored (and before the writability probe could leave
+    a trace in a raw folder)."""
     scratch = open_scratch(
         work_path, year=year, as_of=as_of, wait_seconds=wait_seconds, on_wait=on_wait
     )
     try:
+        if out_dir is None and scratch.run.marts_path is not None:
+            out_dir = scratch.run.marts_path.parent
         if out_dir is not None:
             raw_dirs = [*scratch.raw_dirs, *preflight.raw_folders_holding(out_dir)]
             preflight.check_outside_raw("--out", out_dir, raw_dirs)
@@ -84,4 +88,5 @@ def run_whatif(
         work_path=work_path,
         run=scratch.run,
         published_notes=tuple(published.notes(official, scratch.run.marts_path)),
+        out_dir=out_dir,
     )

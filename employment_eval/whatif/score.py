@@ -16,7 +16,7 @@ from employment_eval.adjustments import decision_problems
 from employment_eval.paths import REFERENCE_DIR, SQL_DIR
 from employment_eval.rules import Rules
 
-TARGETS = ("+marts.scoreboard", "+marts.indicator_scores")
+TARGETS = ("+marts.unit_standing", "+marts.indicator_scores")  # and what they read
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class UnitScore:
     advanced: bool
     tie_at_cutoff: bool
     decided_by_committee: bool  # a 先进单位 decision of the committee exists for the unit
+    label: str  # the remark every output shows (marts.unit_standing; '' when none)
     indicators: dict[str, IndicatorScore] = field(default_factory=dict)
 
 
@@ -55,6 +56,7 @@ class Scoring:
     tables: dict[str, list[tuple]] = field(default_factory=dict)  # the year's rows, every column
     # committee decisions (D12) these rules would make invalid: a run would refuse them
     decision_notes: tuple[str, ...] = ()
+    status_reasons: str = ""  # why provisional, as marts.year_standing says it ('' when final)
 
 
 class Builder:
@@ -92,13 +94,12 @@ def score(
 
 def read_scoring(con: duckdb.DuckDBPyConnection, rules: Rules, label: str) -> Scoring:
     rows = con.execute(
-        """select s.unit_code, u.short_name, u.unit_name, s.unit_group, u.sort_order,
+        """select s.unit_code, s.short_name, s.unit_name, s.unit_group, s.unit_order,
                   s.total_points, s.rank_in_group, s.quota, s.is_advanced, s.tie_at_cutoff,
-                  s.is_decided_by_committee, s.status
-           from marts.scoreboard as s
-           inner join reference.units as u on s.unit_code = u.unit_code
+                  s.is_decided_by_committee, coalesce(s.standing_label, ''), s.status
+           from marts.unit_standing as s
            where s.year = ?
-           order by u.sort_order""",
+           order by s.unit_order""",
         [rules.year],
     ).fetchall()
     indicators: dict[str, dict[str, IndicatorScore]] = {}
@@ -111,10 +112,10 @@ def read_scoring(con: duckdb.DuckDBPyConnection, rules: Rules, label: str) -> Sc
             code, name, points, adjusted, detail or ""
         )
     units = {
-        r[0]: UnitScore(*r[:11], indicators=indicators.get(r[0], {}))  # type: ignore[misc]
+        r[0]: UnitScore(*r[:12], indicators=indicators.get(r[0], {}))  # type: ignore[misc]
         for r in rows
     }
-    status = "final" if rows and all(r[11] == "final" for r in rows) else "provisional"
+    status = "final" if rows and all(r[12] == "final" for r in rows) else "provisional"
     tables = {
         name: con.execute(
             f"select * from marts.{name} where year = ? order by all", [rules.year]
@@ -124,4 +125,8 @@ def read_scoring(con: duckdb.DuckDBPyConnection, rules: Rules, label: str) -> Sc
     notes = tuple(
         f"{p.file} 第 {p.row} 行：{p.reason}" for p in decision_problems(con) if p.row is not None
     )
-    return Scoring(label, rules, status, units, tables, notes)
+    found = con.execute(
+        "select provisional_reasons from marts.year_standing where year = ?", [rules.year]
+    ).fetchone()
+    reasons = (found[0] or "") if found else ""
+    return Scoring(label, rules, status, units, tables, notes, status_reasons=reasons)

@@ -1,10 +1,12 @@
-"""How the comparison's values are written (console, xlsx and html share these)."""
+"""How the comparison's values are written (console, xlsx and html share these). A unit's remark
+is marts.unit_standing's, as in every other output."""
 
 from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
 
+from employment_eval.render.formats import points
 from employment_eval.whatif.compare import DraftCell
 from employment_eval.whatif.score import UnitScore
 
@@ -16,12 +18,6 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def points(value: Decimal) -> str:
-    """148.00 → '148', 13.30 → '13.3'."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def delta(value: Decimal) -> str:
     if value == 0:
         return "±0"
@@ -29,12 +25,9 @@ def delta(value: Decimal) -> str:
 
 
 def advanced(unit: UnitScore) -> str:
-    """是 / 否, a tie at the quota line left to the committee, or the committee's decision."""
-    if unit.tie_at_cutoff and unit.decided_by_committee:
-        return "是（学指委决定）" if unit.advanced else "否（学指委决定）"
-    if unit.advanced:
-        return "是"
-    return "并列待定" if unit.tie_at_cutoff else "否"
+    """The unit's remark (先进单位, a tie at the quota line and the committee's decision), as
+    marts.unit_standing words it; '—' when it has none."""
+    return unit.label or "—"
 
 
 def draft_points(cell: DraftCell) -> str:
@@ -53,10 +46,6 @@ def draft_advanced(cell: DraftCell) -> str:
     if not cell.advanced_changed:
         return advanced(cell.score)
     return f"{advanced(cell.official)}→{advanced(cell.score)}"
-
-
-def status(value: str) -> str:
-    return "最终" if value == "final" else "暂定"
 
 
 def differing(official: str, draft: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ then the changed indicators of each unit, with the details under each."""
 
 from __future__ import annotations
 
-from employment_eval.whatif import text as fmt
+from employment_eval.render.whatif import text as fmt
 from employment_eval.whatif.compare import Comparison
 
 
@@ -37,9 +37,9 @@ def render(cmp: Comparison, header: list[str]) -> str:
             for label, q in zip(["正式", *(d.label for d in cmp.drafts)], group.quotas, strict=True)
         )
         lines.append(f"\n{group.name}（先进名额：{quotas}）")
-        head = ["单位", "正式总分", "名次", "先进"]
+        head = ["单位", "正式总分", "名次", "备注"]
         for d in cmp.drafts:
-            head += [f"{d.label}总分", "名次", "先进", ""]
+            head += [f"{d.label}总分", "名次", "备注", ""]
         rows = [head]
         for row in group.rows:
             o = row.official
@@ -54,7 +54,7 @@ def render(cmp: Comparison, header: list[str]) -> str:
             rows.append(cells)
         right = {1, 2} | {4 + 4 * i + k for i in range(len(cmp.drafts)) for k in (0, 1)}
         lines += _table(rows, right)
-    lines.append(f"\n（{fmt.CHANGED} 表示该单位在草案下的得分、名次或先进单位与正式规则不同）")
+    lines.append(f"\n（{fmt.CHANGED} 表示该单位在草案下的得分、名次或备注与正式规则不同）")
     for i, draft in enumerate(cmp.drafts):
         lines += _changes(cmp, i, draft.label)
     return "\n".join(lines)
@@ -71,14 +71,14 @@ def _changes(cmp: Comparison, i: int, label: str) -> list[str]:
         if cell.rank_changed:
             parts.append(f"名次 {o.rank} → {d.rank}")
         if cell.advanced_changed:
-            parts.append(f"先进单位 {fmt.advanced(o)} → {fmt.advanced(d)}")
+            parts.append(f"备注 {fmt.advanced(o)} → {fmt.advanced(d)}")
         lines.append(f"  {o.short_name}：" + "，".join(parts))
         if not cell.changes:
             lines.append("    各指标得分未变（名次因同组其他单位的得分变化而变）")
         for change in cell.changes:
             lines.append(
                 f"    {change.code} {change.name}：{fmt.points(change.official.points)} → "
-                f"{fmt.points(change.draft.points)}（{fmt.delta(change.delta)}；{change.model}）"
+                f"{fmt.points(change.draft.points)}（{fmt.delta(change.delta)}）"
             )
             official, draft = fmt.differing(change.official.detail, change.draft.detail)
             lines.append(f"      正式：{official}")
