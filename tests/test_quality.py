@@ -428,10 +428,10 @@ CASES: dict[str, tuple[list[str], list[str], str]] = {
         [],
         "例：2021",
     ),
-    "marts_rate_changes.week_ago_at_least_7_days": (
+    "marts_rate_changes.week_ago_7_to_10_days": (
         [
             "update marts.rate_changes set week_ago_export_date = as_of_date - 6 "
-            "where week_ago_export_date is not null"
+            "where previous_export_date is not null"
         ],
         [],
         "例：2021",

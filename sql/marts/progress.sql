@@ -165,6 +165,8 @@ final as (
         as_of_date,  -- the export this is measured on (the run's latest)
         employment_rate,  -- employed_now ÷ graduates
         pending_verification,  -- destination counts but not yet verified (verification_backlog)
+        least(gap_persons, pending_verification)
+            as verification_closes,  -- of the gap, what verifying the pending records alone would close
         greatest(0, gap_persons - pending_verification)
             as gap_after_verification,  -- still to place if every pending record were verified
         projected_bonus,  -- node bonus if counted on the latest export (milestone_rates)
@@ -187,7 +189,7 @@ final as (
         previous_export_date,  -- the export before the latest (rate_changes)
         employed_change_previous,  -- employed change since the previous export
         rate_change_previous,  -- rate change (fraction) since the previous export
-        week_ago_export_date,  -- latest export dated at least 7 days before the latest one
+        week_ago_export_date,  -- latest export dated 7 to 10 days before the latest one (null: none)
         employed_change_week,  -- employed change since that export
         rate_change_week  -- rate change (fraction) since that export
     from ranked

@@ -1,9 +1,9 @@
 -- How each unit's rate moved: per unit, degree and export, the employed count and the rate
 -- against the previous export of the run and against the export of a week before (the latest
--- export dated at least 7 days before this one; the same export as the previous one when the
--- exports are a week or more apart). A change is null when the unit has no graduate of that
--- degree in the earlier export, or there is no earlier export. One row per year, unit, degree
--- and export date.
+-- export dated 7 to 10 days before this one: none when no export falls in that window, so that
+-- "a week ago" is never an export of a month ago). A change is null when the unit has no
+-- graduate of that degree in the earlier export, or there is no earlier export. One row per
+-- year, unit, degree and export date.
 -- grain: year, unit_code, degree, as_of_date
 with
 
@@ -33,7 +33,9 @@ week_ago_exports as (
         max(earlier.as_of_date) as week_ago_export_date
     from exports as later
     inner join exports as earlier
-        on later.year = earlier.year and earlier.as_of_date <= later.as_of_date - 7
+        on
+            later.year = earlier.year
+            and earlier.as_of_date between later.as_of_date - 10 and later.as_of_date - 7
     group by later.year, later.as_of_date
 ),
 
@@ -92,7 +94,7 @@ final as (
         employed - previous_employed as employed_change_previous,  -- employed change since then
         cast(employment_rate - previous_rate as decimal(9, 6))
             as rate_change_previous,  -- rate change (fraction) since then
-        week_ago_export_date,  -- latest export dated at least 7 days before this one
+        week_ago_export_date,  -- latest export dated 7 to 10 days before this one (null: none)
         graduates - week_ago_graduates as graduates_change_week,  -- cohort change since then
         employed - week_ago_employed as employed_change_week,  -- employed change since then
         cast(employment_rate - week_ago_rate as decimal(9, 6))
