@@ -267,9 +267,10 @@ def test_the_command_line_says_where_the_report_and_the_lists_are(season) -> Non
     assert season["after_code"] == 0
     stdout = season["after_stdout"]
     html, xlsx = morning.report_paths(season["marts"].parent, YEAR, AFTER)
-    lists = followup.night_dir(season["work"].parent, AFTER)
+    lists = followup.night_dir(season["work"].parent, YEAR, AFTER)
     assert stdout.index("记分板") < stdout.index(f"晨报：{html}")
-    assert str(xlsx) in stdout and f"各单位跟进名单（含个人信息，仅限本机）：{lists}" in stdout
+    shown = f"各单位跟进名单与进度单（每个单位一个文件夹，含个人信息，仅限本机）：{lists}"
+    assert str(xlsx) in stdout and shown in stdout
     assert lists.is_dir()
 
 
