@@ -43,7 +43,7 @@ demo: venv
 	@echo "  年终晨报（2021-12-20）：data/marts/progress_2021_2021-12-20.html 与 .xlsx"
 	@echo "  年终文件：data/marts/scoreboard_2021.xlsx、scoreboard_2021.csv、report_2021.html"
 	@echo "  发布数据库：data/marts/employment.duckdb（.venv/bin/duckdb -readonly 打开）"
-	@echo "  各单位跟进名单（含个人信息）：data/work/followup/"
+	@echo "  各单位的文件夹（进度单与跟进名单，含个人信息）：data/work/followup/<年度>/<评估日期>/<单位>/"
 
 lint: venv
 	$(BIN)/ruff check .

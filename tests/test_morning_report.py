@@ -162,6 +162,19 @@ def test_mid_season_report_lists_every_unit_behind_with_gap_and_backlog(season) 
     assert f"最新导出数据 {season['mid_latest'].isoformat()}" in html
 
 
+def test_without_last_year_the_season_section_says_so(season) -> None:
+    html = _html(season, MID)
+    section = html[html.index('id="season"') : html.index('id="board"')]
+    assert "发布数据库中没有去年的数据，图中只有今年的曲线" in section
+    assert "没有去年同期的数据，无法与去年比较" in section
+    assert 'id="at-risk"' in section and "若到8月15日情况不变" in section
+    assert section.count('<svg class="season"') >= 3 and 'class="last"' not in section
+    # the bars count graduates: their tooltips say 人, never 分
+    chart = html[html.index('<svg class="chart"') : html.index("</svg>")]
+    assert re.findall(r"<title>[^<]*：\d+ 人</title>", chart)
+    assert not re.findall(r"<title>[^<]*：\d+ 分</title>", chart)
+
+
 def test_units_are_sorted_by_how_far_behind(season) -> None:
     expected = season["mid_expected"]
     html = _html(season, MID)

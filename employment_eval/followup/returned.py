@@ -107,8 +107,6 @@ class _Parsed:
     list_export_date: dt.date | None
     saved_at: dt.datetime | None
     rows: list[tuple[int, str, str]]  # (row in the sheet, 学号, note)
-    id_column: str
-    note_column: str
 
 
 def folder(work_dir: Path) -> Path:
@@ -220,20 +218,17 @@ def _parse(path: Path, shown: str, units: dict[str, str]) -> tuple[_Parsed | Non
             )
         if unit not in units:
             return refuse("名单标识中的单位代码不在参评单位中", column="单位代码")
-        rows, id_col, note_col = _rows(wb[SHEET])
+        rows = _rows(wb[SHEET])
         if rows is None:
             return refuse(f"“{SHEET}”工作表中找不到“{ID_HEADER}”和“{NOTE_HEADER}”两列的表头")
         saved = wb.properties.modified
     finally:
         wb.close()
-    return (
-        _Parsed(unit, int(year), list_date, _date(identity.get("latest_export")), saved, rows,
-                id_col, note_col),
-        [],
-    )  # fmt: skip
+    latest = _date(identity.get("latest_export"))
+    return _Parsed(unit, int(year), list_date, latest, saved, rows), []
 
 
-def _rows(ws) -> tuple[list[tuple[int, str, str]] | None, str, str]:
+def _rows(ws) -> list[tuple[int, str, str]] | None:
     """The data rows under the header row (the first row holding both 学号 and 跟进记录):
     (row number, 学号, note) of every row with either."""
     header_at, id_at, note_at = None, 0, 0
@@ -250,9 +245,7 @@ def _rows(ws) -> tuple[list[tuple[int, str, str]] | None, str, str]:
         note = _text(row[note_at]) if note_at < len(row) else ""
         if sid or note:
             out.append((number, sid, note))
-    if header_at is None:
-        return None, ID_HEADER, NOTE_HEADER
-    return out, ID_HEADER, NOTE_HEADER
+    return out if header_at is not None else None
 
 
 def _check(
@@ -276,28 +269,28 @@ def _check(
 
     for row, sid, note in parsed.rows:
         if not sid:
-            bad(row, parsed.id_column, "有跟进记录但没有学号")
+            bad(row, ID_HEADER, "有跟进记录但没有学号")
             continue
         if sid in first_row:
-            bad(row, parsed.id_column, f"学号与第 {first_row[sid]} 行重复")
+            bad(row, ID_HEADER, f"学号与第 {first_row[sid]} 行重复")
         else:
             first_row[sid] = row
         unit = home.get(sid)
         if unit is None:
             bad(
                 row,
-                parsed.id_column,
+                ID_HEADER,
                 f"学号不在 {parsed.year} 年度 {parsed.list_date.isoformat()} 及以前的导出中",
             )
         elif unit != parsed.unit_code:
             bad(
                 row,
-                parsed.id_column,
+                ID_HEADER,
                 f"不是本单位（{own}）的毕业生：按 {parsed.list_date.isoformat()} 及以前"
                 f"最近一次导出，该生属于「{units.get(unit, unit)}」",
             )
         if len(note) > NOTE_LIMIT:
-            bad(row, parsed.note_column, f"跟进记录有 {len(note)} 字，超过 {NOTE_LIMIT} 字")
+            bad(row, NOTE_HEADER, f"跟进记录有 {len(note)} 字，超过 {NOTE_LIMIT} 字")
     return problems
 
 
