@@ -274,6 +274,14 @@ def test_after_the_last_node_the_report_says_so_and_shows_the_final_position(sea
     _, xlsx = morning.report_paths(season["marts"].parent, YEAR, AFTER)
     wb = openpyxl.load_workbook(xlsx)
     assert "12月15日节点结果" in wb[GROUP_NAMES["school"]].cell(1, 1).value
+    # each unit's sheet of that night shows its results at the last node
+    night = followup.night_dir(season["work"].parent, YEAR, AFTER)
+    sheets = sorted(night.glob("*/*_进度单_*.html"))
+    assert len(sheets) == len(_unit_names(season["marts"]))
+    for path in sheets:
+        page = path.read_text(encoding="utf-8")
+        assert "本年度最后一个时间节点（12月15日）已过，进度跟踪结束。" in page
+        assert "12月15日节点结果" in page and 'data-col="node_points"' in page
 
 
 def test_the_command_line_says_where_the_report_and_the_lists_are(season) -> None:
