@@ -38,11 +38,24 @@ rule_milestones as (
     select * from reference.rule_milestones
 ),
 
+run_context as (
+    select * from meta.run_context
+),
+
+next_nodes as (
+    select
+        rule_milestones.year,
+        min(rule_milestones.milestone_date) as next_milestone
+    from rule_milestones
+    cross join run_context
+    where rule_milestones.milestone_date >= run_context.as_of_date
+    group by rule_milestones.year
+),
+
 unit_progress as (
     select
         year,
         unit_code,
-        any_value(next_milestone) as next_milestone,
         any_value(as_of_date) as latest_export_date,
         any_value(previous_export_date) as previous_export_date,
         any_value(week_ago_export_date) as week_ago_export_date,
@@ -148,7 +161,7 @@ joined as (
         scoreboard.total_points,
         scoreboard.status,
         last_nodes.last_milestone,
-        unit_progress.next_milestone,
+        next_nodes.next_milestone,
         unit_progress.latest_export_date,
         unit_progress.previous_export_date,
         unit_progress.week_ago_export_date,
@@ -176,6 +189,7 @@ joined as (
     inner join group_sizes
         on scoreboard.year = group_sizes.year and scoreboard.unit_group = group_sizes.unit_group
     inner join last_nodes on scoreboard.year = last_nodes.year
+    left join next_nodes on scoreboard.year = next_nodes.year
     left join unit_progress
         on scoreboard.year = unit_progress.year and scoreboard.unit_code = unit_progress.unit_code
     left join at_risk
@@ -189,7 +203,7 @@ final as (
         year,  -- evaluation year
         unit_code,  -- unit code (reference.units)
         unit_group,  -- school / general / specialty
-        next_milestone,  -- the next node (null: the year's last node is past)
+        next_milestone,  -- the next node: the first on or after --as-of (null: the last one is past)
         latest_export_date,  -- the export the figures are measured on (null: no node ahead)
         previous_export_date,  -- the export before it (rate_changes)
         week_ago_export_date,  -- the export 7 to 10 days before it (null: none)
@@ -218,6 +232,7 @@ final as (
         case
             when next_milestone is null
                 then '本年度最后一个时间节点（' || fmt_md(last_milestone) || '）已过，进度跟踪结束。'
+            when graduates is null then '最新导出中本单位没有本届毕业生。'
             when gap_persons > 0
                 then
                     '今天：'
@@ -235,7 +250,7 @@ final as (
             else '今天：各学历已达到' || fmt_md(next_milestone) || '节点目标，保持即可。'
         end as today_note,  -- what to do today, one sentence (the sheet's headline)
         case
-            when next_milestone is null then null
+            when next_milestone is null or graduates is null then null
             when points_at_risk > 0
                 then
                     '若到' || fmt_md(next_milestone) || '情况不变，本单位将被扣 ' || fmt_points(points_at_risk)
