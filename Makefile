@@ -35,13 +35,20 @@ demo: venv
 	@echo "（演示数据有意放入了几处会产生警告的内容——如日期晚于评估日期、空着的报告提交日期——"
 	@echo "  以展示警告的样子；下面的警告属于演示，实际数据出现警告时请按提示核对。）"
 	$(BIN)/employment-eval run --as-of 2021-08-01 --allow-older
-	@echo "== 年终（2021-12-20）：刷新并输出记分板文件 =="
+	@echo "== 第一阶段（2021-12-20）：年终刷新，输出记分板文件和各单位自评表 =="
 	$(BIN)/employment-eval scoreboard --as-of 2021-12-20
+	$(BIN)/employment-eval selfcheck --year 2021
+	@echo "== 第三阶段：学指委审核后分管院领导审定签发，公布结果、制作荣誉证书 =="
+	@# a second make demo finds 2021 signed: sign says so (exit 2), and the demo goes on
+	-$(BIN)/employment-eval sign --year 2021 --by 分管副院长 --date 2021-12-28
+	$(BIN)/employment-eval notice --year 2021 --date 2021-12-30
 	@echo ""
 	@echo "演示生成的文件："
 	@echo "  季中晨报（2021-08-01）：data/marts/progress_2021_2021-08-01.html 与 .xlsx"
 	@echo "  年终晨报（2021-12-20）：data/marts/progress_2021_2021-12-20.html 与 .xlsx"
-	@echo "  年终文件：data/marts/scoreboard_2021.xlsx、scoreboard_2021.csv、report_2021.html"
+	@echo "  年终文件（已审定签发）：data/marts/scoreboard_2021.xlsx、scoreboard_2021.csv、report_2021.html"
+	@echo "  各单位自评表：data/marts/selfcheck_2021/（交回后放入 data/raw/selfcheck/）"
+	@echo "  评估结果通知与荣誉证书：data/marts/notice_2021/"
 	@echo "  发布数据库：data/marts/employment.duckdb（.venv/bin/duckdb -readonly 打开）"
 	@echo "  各单位的文件夹（进度单与跟进名单，含个人信息）：data/work/followup/<年度>/<评估日期>/<单位>/"
 
@@ -65,7 +72,8 @@ bench-dbt: venv
 	$(BIN)/python bench/dbt/compare.py
 
 clean:
-	rm -rf data/work data/marts/*.duckdb data/marts/*.lock data/marts/*.html data/marts/*.xlsx data/marts/*.csv
+	rm -rf data/work data/marts/*.duckdb data/marts/*.lock data/marts/*.html data/marts/*.xlsx data/marts/*.csv \
+		data/marts/selfcheck_* data/marts/notice_*
 
 distclean: clean
 	rm -rf $(VENV) data/rules

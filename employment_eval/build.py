@@ -20,6 +20,7 @@ import duckdb
 from employment_eval import reference, runner
 from employment_eval.paths import REFERENCE_DIR, SQL_DIR
 from employment_eval.rules import Rules, available_years, load_rules
+from employment_eval.signing.snapshot import Pinner
 
 # Staging stays a view over the raw layer; intermediate models are read by several marts,
 # so they are tables (computed once per build); marts are tables.
@@ -46,12 +47,16 @@ def build_models(
     reference_dir: Path = REFERENCE_DIR,
 ) -> runner.BuildResult:
     load_reference(con, load_all_rules(rules), sql_dir, reference_dir)
+    signed = Pinner(con)  # a signed year's rows replace the computed ones (signing.snapshot)
+    signed.reference(con)
     cache_path = analysis_cache_path(con)
     cache = runner.AnalysisCache(cache_path) if cache_path is not None else None
     models = runner.discover(sql_dir, materializations=MATERIALIZATIONS, cache=cache)
     if cache is not None:
         cache.save()
-    return runner.build(con, models, row_counts=False)
+    return runner.build(
+        con, models, row_counts=False, after_each=signed.after_model if signed else None
+    )
 
 
 def analysis_cache_path(con: duckdb.DuckDBPyConnection) -> Path | None:

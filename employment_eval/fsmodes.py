@@ -8,6 +8,7 @@ the morning report) is opened up explicitly with `make_public`."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -31,6 +32,18 @@ def private_dir(path: Path) -> Path:
 
 def make_private(path: Path) -> Path:
     os.chmod(path, PRIVATE_DIR if path.is_dir() else PRIVATE_FILE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """An existing file made private if others could read it (a working database left 0644 by
+    an older version); a missing one is left missing."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return path
+    if mode & 0o077:
+        os.chmod(path, PRIVATE_FILE)
     return path
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import publish
+from employment_eval import publish, warehouse
 from employment_eval.failures import RunFailed
 from employment_eval.ingest.discover import discover
 from employment_eval.ingest.read import sha256_of
@@ -32,6 +32,7 @@ from employment_eval.paths import (
     templates_dir,
 )
 from employment_eval.rules import Rules
+from employment_eval.signing import store as signing_store
 
 CODE_DIRS = (PROJECT_ROOT / "employment_eval", PROJECT_ROOT / "flows")
 
@@ -83,8 +84,9 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
         digest.update(f"{f.kind}\0{f.rel}\0{sha}\0{included}\n".encode())
     for r in sorted(rules, key=lambda r: r.year):
         digest.update(f"rules\0{r.year}\0{r.path}\0{r.sha256}\n".encode())
-    year = opts.asked_year if opts.asked_year is not None else opts.year  # None: the latest
+    year = opts.year_asked  # None: the latest year with an export, settled by the run
     digest.update(f"year\0{year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
+    digest.update(f"signed\0{signing_store.state(con)}\n".encode())  # sign / unsign rebuilds
     _tree_digest(digest, SQL_DIR, "*.sql")
     _tree_digest(digest, EXPECTATIONS_DIR, "*.json")
     _tree_digest(digest, REFERENCE_DIR, "*.csv")
@@ -114,6 +116,7 @@ def unchanged_since(opts: RunOptions, rules: list[Rules]) -> LastPublish | None:
     """The last published run when this run would publish exactly what it published."""
     if not opts.work_path.exists() or not opts.marts_path.exists():
         return None
+    warehouse.make_private(opts.work_path)
     con = duckdb.connect(str(opts.work_path), read_only=True)
     try:
         if not _has_run_log(con):

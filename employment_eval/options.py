@@ -16,6 +16,7 @@ DEFAULT_MARTS = "data/marts/employment.duckdb"
 DEFAULT_WORK = "data/work/warehouse.duckdb"
 DEFAULT_WAIT_SECONDS = 120.0  # a second run waits this long for the first one's lock
 DEFAULT_KEEP_FOLLOWUP = 14  # nights of follow-up lists kept in the working folder
+LATEST_WITH_DATA = 0  # RunOptions.asked_year without --year: the latest year with an export
 
 
 def today_in_shanghai() -> dt.date:
@@ -67,12 +68,22 @@ class RunOptions:
     force: bool = False  # rebuild even when nothing changed
     keep_followup: int = DEFAULT_KEEP_FOLLOWUP
     data_docs: bool = False  # GX Data Docs even when every check passes
-    asked_year: int | None = None  # --year as given (None: the latest year with an export)
+    # --year as given: a year, LATEST_WITH_DATA (no --year: the run settles it), or None when the
+    # options were built with a year directly (then `year` is what was asked)
+    asked_year: int | None = None
 
     @property
     def work_dir(self) -> Path:
         """Reports that may quote raw values go here, beside --work, never beside the marts."""
         return self.work_path.parent
+
+    @property
+    def year_asked(self) -> int | None:
+        """The year as the user gave it (None: the latest year with data), whatever the run
+        settled: what a flow is called with and what the nothing-new fingerprint covers."""
+        if self.asked_year == LATEST_WITH_DATA:
+            return None
+        return self.asked_year if self.asked_year is not None else self.year
 
     @property
     def rules_source(self) -> RulesSource:
@@ -85,7 +96,7 @@ class RunOptions:
             "raw_dir": str(self.raw_dir),
             "marts_path": str(self.marts_path),
             "work_path": str(self.work_path),
-            "year": self.asked_year if self.asked_year is not None else self.year,
+            "year": self.year_asked,
             "as_of": self.as_of,
             "rules_dir": str(self.rules_dir) if self.rules_dir else None,
             "allow_older": self.allow_older,
@@ -134,7 +145,7 @@ class RunOptions:
             marts_path=Path(marts).expanduser().resolve(),
             work_path=Path(work).expanduser().resolve(),
             year=year,
-            asked_year=year,
+            asked_year=year if year is not None else LATEST_WITH_DATA,
             as_of=as_of or today_in_shanghai(),
             run_id=run_id or new_run_id(),
             rules_dir=rules_dir,

@@ -13,7 +13,8 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"  # the HTML reports' Jinja2 templates and stylesheets
 TEMPLATES_ENV = "EMPLOYMENT_EVAL_TEMPLATES"  # names another folder of templates (restyled)
 
-RAW_KINDS = ("registrations", "special_groups", "submissions", "adjustments")
+# selfcheck: the units' returned self-check packs (自评表, employment_eval.selfcheck)
+RAW_KINDS = ("registrations", "special_groups", "submissions", "adjustments", "selfcheck")
 
 
 def templates_dir() -> Path:

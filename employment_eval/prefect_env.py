@@ -4,13 +4,16 @@
   failed telemetry call would print an error.
 - Prefect's home (its database, logs and any result storage) defaults to `prefect/` in the
   private working folder rather than `~/.prefect`.
-- With `PREFECT_API_URL` set, the server must answer before a run starts (`check_server`).
+- With `PREFECT_API_URL` set, the client authenticates with the secret the product's server
+  keeps in the working folder (prefect_auth.py), and the server must answer, to the secret
+  too, before a run starts (`check_server`).
   Without it, a run starts a temporary server; its start-up timeout is raised from Prefect's
   20 s to `EPHEMERAL_STARTUP_SECONDS`, which a loaded two-core machine needs (measured in
   docs/BENCHMARKS.md), and a start that still fails becomes `PrefectUnavailable`."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import urllib.error
@@ -18,7 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from employment_eval import fsmodes
+from employment_eval import fsmodes, prefect_auth
 
 EPHEMERAL_STARTUP_SECONDS = 180
 QUIET = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -36,6 +39,8 @@ def configure(work_dir: Path | None = None) -> None:
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS)
     )
+    if work_dir is not None and api_url() is not None:
+        prefect_auth.use_secret(work_dir)
 
 
 @contextlib.contextmanager
@@ -54,16 +59,41 @@ def api_url() -> str | None:
     return os.environ.get("PREFECT_API_URL") or None
 
 
+def _authorised(url: str, timeout: float) -> bool:
+    """The server accepts this process's secret (a server without authentication accepts any
+    request): a GET of its version, which needs authentication when it is on."""
+    request = urllib.request.Request(f"{url.rstrip('/')}/admin/version")
+    secret = os.environ.get(prefect_auth.CLIENT_VARIABLE)
+    if secret:
+        token = base64.b64encode(secret.encode("utf-8")).decode("ascii")
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            return False
+        raise
+
+
 def check_server(timeout: float = 10) -> None:
-    """With PREFECT_API_URL set, the server must answer its health check."""
+    """With PREFECT_API_URL set, the server must answer its health check, and accept this
+    process's secret."""
     url = api_url()
     if url is None:
         return
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as resp:
-            if resp.status == 200:
-                return
-            reason = f"HTTP {resp.status}"
+            if resp.status != 200:
+                raise urllib.error.URLError(f"HTTP {resp.status}")
+        if _authorised(url, timeout):
+            return
+        raise PrefectUnavailable(
+            f"Prefect 服务器 {url} 要求口令，而本次运行没有正确的口令：工作文件夹中没有口令文件"
+            f"（{prefect_auth.SECRET_FILE}），或与服务器的不符。请使用与 employment-eval server "
+            "相同的 --work，或把环境变量 PREFECT_API_AUTH_STRING 设为服务器工作文件夹中"
+            f"{prefect_auth.SECRET_FILE} 文件的内容。本次未运行，未发布任何结果。"
+        )
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = _reason(getattr(exc, "reason", exc))
     raise PrefectUnavailable(

@@ -5,7 +5,9 @@ how to fix it. Nothing here writes anything.
 
 Path rules (resolved, symlinks followed):
 - `--raw` is an existing, readable folder; it is only ever read.
-- `--marts`, `--work` and `--out` never lie inside `--raw` (the raw folder is never written).
+- `--marts`, `--work` and `--out` never lie inside `--raw` (the raw folder is never written);
+  the same for the outputs of `whatif` and `rules new` (`check_outside_raw`), which also refuse
+  any folder that looks like a raw folder (`raw_folders_holding`: it holds `registrations/`).
 - `--marts` and `--work` are different files, neither is a folder, and an existing one is a
   DuckDB database (never a CSV, an export or anything else that a run would replace).
 - The working folder (personal data) is not the published folder nor inside it.
@@ -18,6 +20,9 @@ import tempfile
 from pathlib import Path
 
 from employment_eval.failures import UsageError
+from employment_eval.paths import RAW_KINDS
+
+REGISTRATIONS = RAW_KINDS[0]  # every raw folder holds it
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
 
@@ -73,6 +78,25 @@ def check_raw(raw: Path) -> None:
         raise UsageError(f"原始数据文件夹 {raw} 无法读取（没有读权限）。")
 
 
+def check_outside_raw(option: str, path: Path, raw_dirs: list[Path]) -> None:
+    """An output (`path`, resolved) never lies inside a raw folder: the raw folder is only read,
+    and a stray file there would be refused by the next night as an unsupported input."""
+    for raw in raw_dirs:
+        if _inside(path, raw):
+            raise UsageError(
+                f"{option} {path} 位于原始数据文件夹 {raw} 之内；原始数据文件夹只读，"
+                "任何输出都不能写在其中（多出的文件还会让下一次运行因「不支持的文件类型」失败）。"
+                "请改到其他位置（如 data/marts/、data/work/、data/rules/）。"
+            )
+
+
+def raw_folders_holding(path: Path) -> list[Path]:
+    """The folders among `path` and its parents that look like a raw folder (they hold a
+    `registrations/` folder, as every raw folder does): for a command that does not know the
+    raw folder, or whose runs read one that has since moved."""
+    return [folder for folder in (path, *path.parents) if (folder / REGISTRATIONS).is_dir()]
+
+
 def _check_database(path: Path, option: str, what: str) -> None:
     if path.is_dir():
         raise UsageError(
@@ -89,11 +113,8 @@ def check_paths(raw: Path, marts: Path, work: Path, out: Path | None = None) -> 
     """The path rules of the module docstring, for a run that reads raw and writes the rest."""
     check_raw(raw)
     for option, path in (("--marts", marts), ("--work", work), ("--out", out)):
-        if path is not None and _inside(path, raw):
-            raise UsageError(
-                f"{option} {path} 位于原始数据文件夹 {raw} 之内；原始数据文件夹只读，"
-                "任何输出都不能写在其中。请改到其他位置（如 data/marts/、data/work/）。"
-            )
+        if path is not None:
+            check_outside_raw(option, path, [raw])
     if marts == work:
         raise UsageError(
             f"--marts 与 --work 是同一个文件 {marts}：发布的数据与含个人信息的工作数据库必须分开。"

@@ -20,14 +20,23 @@ class Problem:
     column: str | None
     reason: str
     severity: Severity = "error"
+    # A workbook read cell by cell (a returned self-check pack): the sheet and the cell
+    # ("E9"); `row` and `column` then give the cell's row and its column's header.
+    sheet: str | None = None
+    cell: str | None = None
 
     def render(self) -> str:
         label_of_place = "文件夹" if self.file.endswith("/") else "文件"
         where = [f"{label_of_place} {self.file}"]
-        if self.row is not None:
-            where.append(f"第 {self.row} 行")
-        if self.column:
-            where.append(f"列「{self.column}」")
+        if self.sheet:
+            where.append(f"工作表「{self.sheet}」")
+        if self.cell:
+            where.append(f"单元格 {self.cell}" + (f"（{self.column}）" if self.column else ""))
+        else:
+            if self.row is not None:
+                where.append(f"第 {self.row} 行")
+            if self.column:
+                where.append(f"列「{self.column}」")
         label = "错误" if self.severity == "error" else "警告"
         return f"[{label}] {'，'.join(where)}：{self.reason}"
 

@@ -136,6 +136,9 @@ def _comment(
         con.execute(f"comment on column {name}.{_quote(column)} is {_literal(doc)}")
 
 
+comment = _comment  # also used by signing.republish
+
+
 def published_run(marts_path: Path) -> tuple[int, dt.date] | None:
     """(year, as-of date) of the run that wrote the published file (None when there is none,
     or an older file without marts.run_info)."""

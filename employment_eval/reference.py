@@ -25,6 +25,7 @@ SEED_FILES = (
     "ethnicities",
     "degrees",
     "special_groups",
+    "ledger_items",
 )
 
 

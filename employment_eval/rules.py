@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from employment_eval import rules_limits
 from employment_eval.paths import RULES_DIR
 
 DEGREES = ("bachelor", "master", "doctor")
@@ -275,6 +277,47 @@ class Rules:
         }
 
 
+def rules_from_rows(rows: dict[str, list[dict[str, object]]]) -> Rules:
+    """The inverse of `Rules.rows`: the rules a year was published with, read back from the
+    `reference.rule_*` tables of a marts file (one year's rows of each table)."""
+    (year_row,) = rows["rule_years"]
+    targets: dict[dt.date, dict[str, int]] = {}
+    for r in rows["rule_targets"]:
+        targets.setdefault(r["milestone_date"], {})[str(r["degree"])] = int(r["target_bp"])
+    milestones = tuple(
+        Milestone(m["milestone_date"], int(m["base_points"]), targets.get(m["milestone_date"], {}))
+        for m in sorted(rows["rule_milestones"], key=lambda m: m["milestone_seq"])
+    )
+    return Rules(
+        year=int(year_row["year"]),
+        path=Path(str(year_row["rules_file"])),
+        milestones=milestones,
+        indicators={
+            str(r["indicator"]): (
+                str(r["category"]),
+                int(r["base_points"]),
+                str(r["indicator_name"]),
+            )
+            for r in rows["rule_indicators"]
+        },
+        quotas={str(r["unit_group"]): int(r["quota"]) for r in rows["rule_quotas"]},
+        guided_date=year_row["guided_date"],
+        i4_report_deadline=year_row["i4_report_deadline"],
+        i5_meeting_month=int(year_row["i5_meeting_month"]),
+        evaluation_start=year_row["evaluation_start_date"],
+        i3_step_bp=int(year_row["i3_step_bp"]),
+        i3_bonus_per_person=int(year_row["i3_bonus_per_person"]),
+        i9_target_bp=int(year_row["i9_target_bp"]),
+        i9_step_bp=int(year_row["i9_step_bp"]),
+        i7_required=(int(year_row["i7_required_large"]), int(year_row["i7_required_small"])),
+        i8_required=(int(year_row["i8_required_large"]), int(year_row["i8_required_small"])),
+        knobs={k: year_row[k] for k in KNOB_CHOICES if k in year_row},
+        policy_number=str(year_row["policy_number"] or ""),
+        policy_title=str(year_row["policy_title"] or ""),
+        sha256=str(year_row["rules_sha256"] or ""),
+    )
+
+
 def _choices(spec: tuple[object, ...]) -> str:
     return "、".join(str(v) for v in spec)
 
@@ -425,6 +468,9 @@ def check_rules_text(
 ) -> tuple[Rules | None, list[RulesProblem]]:
     """Every problem of a rules file's text, at once; the Rules when there is none.
     `year`, when given, is the year the file must be for (its name or the caller's --year)."""
+    too_deep = rules_limits.depth_problem(text)  # before the parser recurses that deep
+    if too_deep is not None:
+        return None, [RulesProblem(*too_deep)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -668,9 +714,12 @@ def load_rules(year: int, directory: Path = RULES_DIR) -> Rules:
 
 
 def read_rules_text(path: Path, year: int | None = None) -> tuple[bytes, str]:
-    """The file's bytes and text; RulesError when it is missing, unreadable or not UTF-8."""
+    """The file's bytes and text; RulesError when it is missing, unreadable, larger than a
+    rules file can be (with that problem, before the file is read whole) or not UTF-8."""
     try:
-        content = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            content = fh.read(rules_limits.MAX_BYTES + 1)
     except FileNotFoundError as exc:
         what = f"{year} 年没有评估规则文件" if year is not None else "评估规则文件不存在"
         raise RulesError(f"{what}：找不到 {path}", path=path) from exc
@@ -678,6 +727,9 @@ def read_rules_text(path: Path, year: int | None = None) -> tuple[bytes, str]:
         raise RulesError(f"{path} 是一个文件夹，不是评估规则文件", path=path) from exc
     except OSError as exc:
         raise RulesError(f"评估规则文件 {path} 无法读取：{exc.strerror or exc}", path=path) from exc
+    too_big = rules_limits.size_problem(max(size, len(content)), content)
+    if too_big is not None:
+        raise RulesError.of(path, [RulesProblem(*too_big)])
     try:
         return content, content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -701,8 +753,13 @@ def load_rules_file(path: Path, year: int | None = None) -> Rules:
 
 def check_rules_file(path: Path, year: int | None = None) -> list[RulesProblem]:
     """Every problem of one rules file (empty when it is valid). A file that cannot be read
-    raises RulesError."""
-    _, text = read_rules_text(path, year)
+    raises RulesError; one too large to be a rules file is that problem."""
+    try:
+        _, text = read_rules_text(path, year)
+    except RulesError as exc:
+        if exc.problems:
+            return list(exc.problems)
+        raise
     return check_rules_text(text, path, year)[1]
 
 

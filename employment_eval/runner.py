@@ -30,7 +30,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -705,12 +705,15 @@ def build(
     *,
     select: Iterable[str] | str | None = None,
     row_counts: bool = True,
+    after_each: Callable[[duckdb.DuckDBPyConnection, Model], None] | None = None,
 ) -> BuildResult:
     """Build the models (all, or the selected ones) in dependency order, in one transaction.
 
     On any error nothing is changed: the transaction is rolled back and a ModelError names
     the failing model file and the DuckDB error. `row_counts=False` skips counting the rows
-    of each table (one query per table) when the caller does not need them."""
+    of each table (one query per table) when the caller does not need them. `after_each` is
+    called after each model is built, before its dependants, inside the transaction (the
+    signed years' rows: signing.snapshot.Pinner)."""
     start = time.perf_counter()
     models = list(models)
     chosen = topological_order(models) if select is None else select_models(models, select)
@@ -723,6 +726,8 @@ def build(
             con.execute(f"create schema if not exists {_quote(schema)}")
         for model in chosen:
             runs.append(_build_one(con, model, kinds, row_counts))
+            if after_each is not None:
+                after_each(con, model)
     except BaseException:
         _rollback(con)
         raise

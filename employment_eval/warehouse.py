@@ -60,16 +60,28 @@ RUN_LOG_DDL = (
 
 def open_work(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (or create) the working database in its private folder."""
-    fsmodes.private_dir(path.parent)
+    make_private(path)
     con = duckdb.connect(str(path))
     memory.limit(con, path)  # bounded buffer pool, spilling beside the database
     ensure_meta(con)
     return con
 
 
+def make_private(path: Path) -> None:
+    """The working database's folder made private (0700), and the database and its
+    write-ahead log if an older version left them readable by others (0600). Every command
+    that opens the working database calls it first."""
+    fsmodes.private_dir(path.parent)
+    for existing in (path, path.with_name(path.name + ".wal")):
+        fsmodes.private_file(existing)
+
+
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    from employment_eval.signing import store  # the signatures (read by the models)
+
     for ddl in RUN_LOG_DDL:
         con.execute(ddl)
+    store.ensure_schema(con)
 
 
 def record_run_facts(

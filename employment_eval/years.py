@@ -17,6 +17,7 @@ YEAR_COLUMNS = {
     "special_groups": ("cohort_year", "毕业年份", "true"),
     "submissions": ("ledger_year", "年度", "true"),
     "adjustments": ("adjustment_year", "年度", "true"),
+    "selfcheck": ("pack_year", "年度", "true"),
 }
 
 
@@ -38,8 +39,11 @@ def data_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]
 
 def missing_rules_problems(con: duckdb.DuckDBPyConnection, source: RulesSource) -> list[Problem]:
     """An error per file and year of the run's files for which `source` has no rules file."""
+    from employment_eval.signing import store
+
     found = data_years(con)
-    missing = set(source.missing({year for *_, year in found}))
+    signed = set(store.signatures(con))  # a signed year keeps the rules it was signed with
+    missing = set(source.missing({year for *_, year in found})) - signed
     problems = []
     for _kind, file, header, year in found:
         if year not in missing:

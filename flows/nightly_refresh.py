@@ -46,6 +46,7 @@ from employment_eval.options import (
 from employment_eval.problems import raise_if_errors
 from employment_eval.render import morning
 from employment_eval.rules import Rules
+from employment_eval.signing import drift
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -73,6 +74,7 @@ def ingest_inputs(
             rules=rules,
         )
         raise_if_errors(years.missing_rules_problems(con, opts.rules_source))  # every year's rules
+        result.problems += drift.drift_problems(con, opts.rules_source)  # signed years' inputs
         year, why = years.settle_year(con, opts.year, opts.run_id)
         warehouse.log_run_files(con, opts.run_id)
         warehouse.record_run(con, replace(opts, year=year), rules, len(result.files))

@@ -7,70 +7,76 @@
     export PREFECT_API_URL=http://127.0.0.1:4200/api
     employment-eval serve --raw /data/raw --marts /data/marts/employment.duckdb \\
         --work /data/work/warehouse.duckdb   # terminal 2: registers both and runs them on time
-"""
+
+The deployments run the flows of flows/served.py: the paths are bound here, at the start, and
+are not parameters (a run may set only `as_of` and `force`). The runner holds the flow objects
+themselves and runs them in a subprocess of this process, so a run never loads code from the
+entrypoint recorded on the Prefect server either."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 
+from prefect import Flow
+from prefect.exceptions import TerminationSignal
 from prefect.schedules import Cron
 
 from employment_eval.paths import PROJECT_ROOT
+from flows import served
+from flows.served import Bound
 
 TIMEZONE = "Asia/Shanghai"  # a bare cron string would be read as UTC
 NIGHTLY_CRON = "0 2 * 6-12 *"  # 02:00 every day, June to December
 YEAR_END_CRON = "0 9 20 12 *"  # 09:00 on 20 December
 
 
-def deployments(
-    raw: Path,
-    marts: Path,
-    work: Path,
-    out: Path | None = None,
-    rules: Path | None = None,
-    keep_followup: int | None = None,
-) -> list:
-    """The two deployments with absolute paths as parameters (`as_of` left to the run's date)."""
-    from flows.nightly_refresh import nightly_refresh
-    from flows.year_end import year_end_scoreboard
-
-    paths = {"raw_dir": str(raw), "marts_path": str(marts), "work_path": str(work)}
-    if rules is not None:
-        paths["rules_dir"] = str(rules)
-    if keep_followup is not None:
-        paths["keep_followup"] = keep_followup
-    nightly = nightly_refresh.to_deployment(
-        name="nightly",
-        schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
-        parameters=paths,
-        description="夜间刷新：每年 6–12 月每天 02:00（上海时间）",
-        tags=["employment-eval"],
-    )
-    year_end = year_end_scoreboard.to_deployment(
-        name="year-end",
-        schedule=Cron(YEAR_END_CRON, timezone=TIMEZONE),
-        parameters={**paths, "out_dir": str(out or marts.parent)},
-        description="年终记分板：每年 12 月 20 日 09:00（上海时间）",
-        tags=["employment-eval"],
-    )
-    return [nightly, year_end]
+@dataclass(frozen=True)
+class Deployment:
+    flow: Flow
+    name: str
+    cron: str
+    description: str
 
 
-def serve(
-    raw: Path,
-    marts: Path,
-    work: Path,
-    out: Path | None = None,
-    rules: Path | None = None,
-    keep_followup: int | None = None,
-) -> None:
-    """Register both deployments and run them on schedule (blocks)."""
-    from prefect import serve as prefect_serve
+def deployments() -> list[Deployment]:
+    """The two deployments (the paths are bound by `serve`, not held by them)."""
+    return [
+        Deployment(
+            served.served_nightly,
+            "nightly",
+            NIGHTLY_CRON,
+            "夜间刷新：每年 6–12 月每天 02:00（上海时间）",
+        ),
+        Deployment(
+            served.served_year_end,
+            "year-end",
+            YEAR_END_CRON,
+            "年终记分板：每年 12 月 20 日 09:00（上海时间）",
+        ),
+    ]
 
-    os.chdir(PROJECT_ROOT)  # the served runs load the flows from the repository
-    prefect_serve(*deployments(raw, marts, work, out, rules, keep_followup))
+
+def serve(bound: Bound) -> None:
+    """Bind the paths, register both deployments and run them on schedule (blocks)."""
+    from prefect.runner import Runner
+
+    os.environ[served.ENVIRONMENT] = bound.to_environment()  # inherited by the runs' processes
+    os.chdir(PROJECT_ROOT)  # the served runs import the flows from the repository
+    runner = Runner(name="employment-eval", pause_on_shutdown=True)
+    for d in deployments():
+        runner.add_flow(
+            d.flow,
+            name=d.name,
+            schedule=Cron(d.cron, timezone=TIMEZONE),
+            description=d.description,
+            tags=["employment-eval"],
+        )
+    with contextlib.suppress(KeyboardInterrupt, TerminationSignal):  # stopped: not an error
+        asyncio.run(runner.start())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -299,7 +299,7 @@ CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], dt.date]] = {
         AS_OF,
     ),
     "decision for an untied unit": (
-        adjustments("瑞金,2021,先进单位,是,学指委决定,张三,2021-12-28\n"),
+        adjustments("瑞金,2021,先进单位,是,学指委决定,张三,2021-12-20\n"),
         ("调整.csv", "并列"),
         AS_OF,
     ),

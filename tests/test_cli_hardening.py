@@ -324,3 +324,117 @@ def test_the_working_area_is_private_and_the_marts_public(published) -> None:
             continue
         assert _mode(path) & 0o077 == 0, path
     assert _mode(published["marts"]) == 0o644
+
+
+# --- whatif and rules new are guarded like run -------------------------------------------------
+
+
+def _draft(tmp_path: Path) -> Path:
+    from employment_eval.paths import RULES_DIR
+
+    draft = tmp_path / "drafts" / "2021-draft.toml"
+    draft.parent.mkdir(exist_ok=True)
+    shutil.copy(RULES_DIR / "2021.toml", draft)
+    return draft
+
+
+@pytest.mark.parametrize("inside", ["", "registrations"])
+def test_whatif_never_writes_into_the_raw_folder(place, tmp_path, inside) -> None:
+    out = place["raw"] / inside if inside else place["raw"]
+    args = ["--rules", str(_draft(tmp_path)), "--work", str(place["work"] / "w.duckdb")]
+    with unchanged(place):
+        result = cli("whatif", *args, "--out", str(out), cwd=tmp_path)
+        assert_paragraph(result, 2, f"--out {out} 位于原始数据文件夹")
+    assert not (tmp_path / "whatif_2021.xlsx").exists()
+
+
+def test_whatif_work_naming_a_raw_export_leaves_no_lock_beside_it(place, tmp_path) -> None:
+    export = _export(place)
+    with unchanged(place):
+        result = cli(
+            "whatif", "--rules", str(_draft(tmp_path)), "--work", str(export), cwd=tmp_path
+        )
+        assert_paragraph(result, 2, "不是 DuckDB 数据库文件")
+    assert not list(place["raw"].rglob("*.lock"))
+
+
+@pytest.mark.parametrize("option", ["--out", "--rules"])
+def test_rules_new_never_writes_into_the_raw_folder(place, tmp_path, option) -> None:
+    raw = place["raw"]
+    target = str(raw / "registrations" / "2022.toml") if option == "--out" else str(raw)
+    with unchanged(place):
+        result = cli("rules", "new", "--year", "2022", "--raw", str(raw), option, target)
+        assert_paragraph(result, 2, "位于原始数据文件夹")
+    assert not list(raw.rglob("*.toml"))
+
+
+def test_a_rules_file_too_deep_or_too_large_is_a_rules_error_with_its_line(place, tmp_path) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("year = 2021\nx = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    big = tmp_path / "big.toml"
+    big.write_text("year = 2021\n" + ("# " + "x" * 100 + "\n") * 25_000, encoding="utf-8")
+    work = str(place["work"] / "w.duckdb")
+    with unchanged(place):
+        for draft, fragment in ((deep, "第 2 行 嵌套层数"), (big, "文件大小")):
+            result = cli("whatif", "--rules", str(draft), "--work", work, cwd=tmp_path)
+            assert_paragraph(result, 2, "评估规则有误", fragment)
+            assert "RecursionError" not in result.stderr + result.stdout
+    checked = cli("rules", "check", str(deep), str(big), cwd=tmp_path)
+    assert checked.returncode == 1, checked.stdout
+    assert "Traceback" not in checked.stdout + checked.stderr
+    assert f"[错误] 规则文件 {deep} 第 2 行 嵌套层数：值嵌套超过 16 层" in checked.stdout
+    assert f"[错误] 规则文件 {big} 第 10182 行 文件大小：文件有 2.5 MB" in checked.stdout
+
+
+def test_an_old_readable_working_database_is_made_private_when_opened(place, tmp_path) -> None:
+    from employment_eval import warehouse
+
+    db = place["work"] / "w.duckdb"
+    for opener in ("whatif", "run"):
+        db.chmod(0o644)
+        place["work"].chmod(0o755)
+        if opener == "whatif":
+            args = ["--rules", str(_draft(tmp_path)), "--work", str(db), "--out", str(tmp_path)]
+            assert cli("whatif", *args, cwd=tmp_path).returncode == 0
+        else:
+            warehouse.open_work(db).close()  # what a run opens it with
+        assert _mode(db) == 0o600 and _mode(place["work"]) == 0o700, opener
+
+
+def test_every_spelling_of_a_graduate_in_a_reason_is_refused(place, tmp_path) -> None:
+    """The committee's reasons are published: a graduate's name or 学号 in any spelling (spaced,
+    dashed, full-width, zero-width) is refused with its row; an unrelated reason passes."""
+    import polars as pl
+
+    from tests.ingest_helpers import reference
+
+    first = pl.read_csv(_export(place), infer_schema=False).row(0, named=True)
+    sid, name = first["学号"], first["姓名"]
+    spaced = " ".join(name)
+    dashed = f"{sid[:4]}-{sid[4:]}"
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in sid)
+    zero_width = "\u200b".join(name)
+    reasons = [
+        f"学生{spaced}投诉属实",
+        f"学号{dashed}的投诉属实",
+        f"学号{full_width}投诉属实",
+        f"学生{zero_width}投诉属实",
+        "经学指委复核，该投诉不属于合理投诉，恢复该项得分",
+    ]
+    adjustments = place["raw"] / "adjustments"
+    header = next(adjustments.iterdir()).read_text(encoding="utf-8").splitlines()[0]
+    units = [u.short_name for u in reference().units]  # one unit each: no adjustment twice
+    lines = [
+        f"{u},2021,I1,4,{r},学指委主任,2021-12-20" for u, r in zip(units, reasons, strict=False)
+    ]
+    (adjustments / "补充调整.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    raw_after = tree_hashes(place["raw"])
+    marts_before = sha(place["marts"])
+    result = cli(*run_args(place), cwd=tmp_path)
+    assert_paragraph(result, 1, "输入有问题，未发布任何结果")
+    for row, what in ((2, "姓名"), (3, "学号"), (4, "学号"), (5, "姓名")):
+        assert f"补充调整.csv，第 {row} 行，列「理由」：含有一名毕业生的{what}" in result.stderr
+    assert "第 6 行" not in result.stderr  # the unrelated reason
+    for value in (sid, name, spaced, dashed, full_width, zero_width):
+        assert value not in result.stderr + result.stdout
+    assert sha(place["marts"]) == marts_before and tree_hashes(place["raw"]) == raw_after

@@ -800,3 +800,41 @@ def test_notes_stay_in_the_private_area(season) -> None:
     for path in home.rglob("*"):
         if path.is_file() and path.stat().st_size < 200_000_000:
             assert marker not in path.read_bytes(), path
+
+
+# --- keeping nights, names -------------------------------------------------------------------
+
+
+def test_only_the_last_n_nights_are_kept(season, tmp_path) -> None:
+    """The night's folders replace that night's as a whole; older nights beyond N go."""
+    work_dir = tmp_path / "work"
+    shutil.copytree(followup.root(season["work"].parent), followup.root(work_dir))
+    shutil.copy(season["work"], work_dir / "w.duckdb")
+    con = duckdb.connect(str(work_dir / "w.duckdb"))
+    try:
+        written = followup.write_followup_lists(con, work_dir, YEAR, LATER, "keep", keep=1)
+    finally:
+        con.close()
+    assert written.folder == followup.night_dir(work_dir, YEAR, LATER) and written.sheets == 0
+    root = followup.root(work_dir)
+    assert sorted(p.name for p in root.iterdir()) == [str(YEAR), followup.returned.FOLDER]
+    year = followup.year_dir(work_dir, YEAR)
+    assert [p.name for p in year.iterdir()] == [LATER.isoformat()]  # the last night only
+
+
+def test_prune_keeps_the_most_recent_nights_and_clears_leftovers(tmp_path) -> None:
+    for name in ("2021-08-01", "2021-08-02", "2021-08-03", "2021-08-04", ".2021-08-05.x.writing"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "notes.txt").write_text("kept")
+    followup.prune(tmp_path, keep=2, current=tmp_path / "2021-08-01")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["2021-08-01", "2021-08-03", "2021-08-04", "notes.txt"]
+
+
+def test_folder_and_file_names_hold_no_character_a_file_system_refuses() -> None:
+    day = dt.date(2021, 8, 10)
+    assert followup.folder_name("ruijin", "瑞金") == "ruijin_瑞金"
+    assert followup.folder_name("x", 'a/b:c*?"<>|\u202e') == "x_a_b_c______"
+    assert followup.folder_name("x", "..") == "x_x"
+    assert followup.list_name("ruijin", "瑞金", day) == "ruijin_瑞金_跟进名单_2021-08-10.xlsx"
+    assert followup.sheet_name("ruijin", "瑞金", day) == "ruijin_瑞金_进度单_2021-08-10.html"

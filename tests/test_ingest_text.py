@@ -236,8 +236,10 @@ def test_a_student_number_or_name_inside_a_reason_is_refused(tmp_path):
     assert not any(value in rendered for value in PERSONAL)  # never repeated
 
 
-def test_short_personal_values_only_match_a_whole_cell(tmp_path):
-    """A 1-character name or a 2-character student number would be found in any text."""
+def test_one_character_names_match_only_the_whole_cell(tmp_path):
+    """A 1-character name would be found in almost any text: only the whole cell counts. Every
+    value of two characters or more is looked for anywhere — a 2-character student number
+    too (real ones have ten digits; here it is found inside the year 2021)."""
     raw = make_raw(tmp_path)
     rows = cohort_rows()
     rows[0].update(姓名="王")
@@ -248,12 +250,44 @@ def test_short_personal_values_only_match_a_whole_cell(tmp_path):
         raw / "adjustments" / "adjustments.csv",
         ADJ_HEADERS,
         [
-            ["瑞金", "2021", "I1", "4", "王主任2021年12月复核", "学指委主任", "2021-12-25"],
+            ["瑞金", "2021", "I1", "4", "王主任12月复核", "学指委主任", "2021-12-25"],
             ["仁济", "2021", "I1", "4", "复核", "王", "2021-12-25"],
+            ["新华", "2021", "I1", "4", "2021年12月复核", "学指委主任", "2021-12-25"],
         ],
     )
     errs = errors_at(raw)
-    assert set(errs) == {(ADJ, 3, "审批人")}
+    assert set(errs) == {(ADJ, 3, "审批人"), (ADJ, 4, "理由")}
+    assert "学号（第 3 个字符起，共 2 个字符）" in errs[(ADJ, 4, "理由")]
+
+
+SPELLINGS = {
+    # reason → (what is found, its first character and span as written)
+    "学生薛 萍 宇投诉属实": ("姓名", 3, 5),  # spaced
+    "学生薛\u3000萍\u3000宇投诉属实": ("姓名", 3, 5),  # ideographic spaces
+    "学生薛·萍-宇投诉属实": ("姓名", 3, 5),  # a dot and a hyphen between the characters
+    "学号0210-110001的投诉属实": ("学号", 3, 11),  # dashed
+    "学号 0210 110 001 的投诉属实": ("学号", 4, 12),  # spaced digits
+    "学号０２１０１１０００１的投诉属实": ("学号", 3, 10),  # full-width digits
+    "学号0210\u200b110001的投诉属实": ("学号", 3, 11),  # a zero-width space
+    "学生薛\u200b萍\u200d宇投诉属实": ("姓名", 3, 5),  # zero-width space and joiner
+    "阿依古丽买买提同学的去向已更正": ("姓名", 1, 7),  # a name written without its dot
+}
+
+
+def test_any_spelling_of_a_student_number_or_name_is_refused(tmp_path):
+    reasons = [*SPELLINGS, "经学指委复核，该投诉不属于合理投诉，恢复该项得分"]
+    raw, _ = season_with(tmp_path, [(r, "学指委主任") for r in reasons])
+    problems = problems_of(raw)
+    personal = {p.row: p.reason for p in problems if "一名毕业生" in p.reason}
+    for row, (reason, (what, first, span)) in enumerate(SPELLINGS.items(), start=2):
+        assert f"一名毕业生的{what}（第 {first} 个字符起，共 {span} 个字符）" in personal[row], (
+            reason,
+            personal.get(row),
+        )
+    assert len(reasons) + 1 not in personal  # the unrelated reason passes
+    rendered = "\n".join(p.render() for p in problems)
+    assert not any(value in rendered for value in PERSONAL)  # never repeated
+    assert "0210-110001" not in rendered and "薛 萍 宇" not in rendered
 
 
 def test_personal_data_is_checked_again_when_the_exports_change(tmp_path):

@@ -360,5 +360,5 @@ def test_a_year_without_data_yet_has_no_report_and_says_so(season, tmp_path) -> 
     shutil.copy(season["marts"], marts)
     said: list[str] = []
     assert morning.publish_report(marts, 2022, MID, (), said.append) == []
-    assert said == ["2022 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"]
+    assert said == ["2022 年没有可评估的数据（发布的数据中没有该年度的记分板），未生成晨报。"]
     assert not list(tmp_path.glob("*progress_*"))

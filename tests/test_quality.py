@@ -773,7 +773,7 @@ def test_a_failing_build_exits_1_and_changes_neither_marts_nor_raw(place) -> Non
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "质量检查未通过，未发布任何结果，原有数据保持不变" in proc.stderr
-    assert "[错误] marts_advanced_units：记分板包含该组全部单位——1 行不符合" in proc.stderr
+    assert "[错误] 先进单位（D10、D12）：记分板包含该组全部单位——1 行不符合" in proc.stderr
     assert "例：2021 specialty" in proc.stderr
     assert "report.json" in proc.stderr and "Traceback" not in proc.stderr
     assert sha(place["marts"]) == published

@@ -9,6 +9,7 @@ checks that both deployments are registered."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -188,13 +190,20 @@ def test_the_scheduled_runs_block_registers_both_deployments(sandbox, tmp_path) 
             assert serve.poll() is None, serve.stdout.read()[-3000:]
             assert time.monotonic() < deadline, "deployments not registered"
             time.sleep(1)
+            secret = (sandbox / "data" / "work" / "prefect-api-auth").read_text().strip()
             request = urllib.request.Request(
                 f"{url}/deployments/filter",
                 data=b"{}",
-                headers={"Content-Type": "application/json"},
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": "Basic " + base64.b64encode(secret.encode()).decode(),
+                },
             )
             with urllib.request.urlopen(request, timeout=5) as resp:
                 names = {d["name"] for d in json.load(resp)}
+        with pytest.raises(urllib.error.HTTPError) as refused:  # the API needs the password
+            urllib.request.urlopen(f"{url}/admin/version", timeout=5)
+        assert refused.value.code == 401
     finally:
         for proc in (serve, server):
             if proc is not None and proc.poll() is None:

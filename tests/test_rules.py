@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from employment_eval.paths import RULES_DIR
-from employment_eval.rules import KeyLines, RulesError, load_rules, load_rules_file
+from employment_eval.rules import (
+    KeyLines,
+    RulesError,
+    check_rules_text,
+    load_rules,
+    load_rules_file,
+)
 
 
 def test_2021_rules_read_as_in_rules_md() -> None:
@@ -168,3 +174,27 @@ def test_knob_changes_are_still_checked() -> None:
         load_rules(2021).with_knobs(deduction_rounding="round")
     with pytest.raises(RulesError, match="未知的设置项"):
         load_rules(2021).with_knobs(rounding="floor")
+
+
+def test_nesting_is_bounded_before_parsing_and_strings_and_comments_do_not_count() -> None:
+    from employment_eval.rules_limits import MAX_DEPTH, depth_problem
+
+    assert depth_problem(RULES_DIR.joinpath("2021.toml").read_text(encoding="utf-8")) is None
+    ok = "x = " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    assert depth_problem(ok) is None
+    deep = "year = 2021\n\nx = " + "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert depth_problem(deep) is not None and depth_problem(deep).line == 3
+    for text in (
+        'a = "' + "[" * 100 + '"',
+        "a = '" + "{" * 100 + "'",
+        'a = """\n' + "[" * 100 + '\n"""',
+        "# " + "[" * 100,
+        'a = [ {}, { b = 1 }, "]]]]" ]\n' * 50,
+    ):
+        assert depth_problem(text) is None, text
+    dotted = "a." + ".".join(["b"] * MAX_DEPTH) + " = 1"
+    assert depth_problem(dotted) is not None
+    header = "[" + ".".join(["t"] * (MAX_DEPTH + 1)) + "]\nx = 1"
+    assert depth_problem(header) is not None
+    [problem] = check_rules_text(deep, Path("deep.toml"), 2021)[1]
+    assert (problem.key, problem.line) == ("嵌套层数", 3)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -99,3 +100,40 @@ def test_published_but_the_morning_report_not_written_is_exit_3(place) -> None:
         ("published", "2021-12-20"),
         ("refused", "2021-12-01"),
     ]
+
+
+# a GX expectation, a staging or intermediate model, Prefect's console prefixes
+DEVELOPER_WORDS = (r"expect_[a-z]", r"\bstg_[a-z]", r"\bint_[a-z]", "Task run", "Flow run", "集市",
+                   "Traceback")  # fmt: skip
+
+
+def _readable_text(path: Path) -> str:
+    """What a person can read in a file the run wrote: an html or csv as text, the text of a
+    workbook's XML parts (cells, comments, properties; not its markup)."""
+    import zipfile
+
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            xml = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        return re.sub(r"<[^>]*>", " ", xml)
+    return path.read_text("utf-8-sig")
+
+
+def test_nothing_the_centre_reads_names_a_check_a_model_or_prefect(place) -> None:
+    """Every file beside the marts (morning report, year-end files) and the console of a
+    scoreboard run: Chinese only, no developer vocabulary."""
+    result = cli(
+        "scoreboard", "--raw", str(place["raw"]), "--marts", str(place["marts"]),
+        "--work", str(place["work"]), "--as-of", "2021-12-20",
+        env={"PREFECT_LOGGING_LEVEL": "INFO"},  # the console as the centre sees it
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    console = result.stdout + result.stderr
+    assert "读取输入" in console  # the flow's own lines are there …
+    files = [p for p in place["marts"].parent.iterdir() if p.suffix in (".html", ".xlsx", ".csv")]
+    assert len(files) == 5  # morning html + xlsx, year-end xlsx, csv, html
+    texts = {path.name: _readable_text(path) for path in files}
+    for word in DEVELOPER_WORDS:  # … and none of Prefect's or the developers' words
+        assert not re.search(word, console), word
+        for name, text in texts.items():
+            assert not re.search(word, text), (word, name)

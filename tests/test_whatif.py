@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from employment_eval.rules import load_rules_file
 from employment_eval.whatif import run_whatif
 from flows.nightly_refresh import nightly_refresh
 from tests.cli_helpers import cli
+from tests.ingest_helpers import file_hashes, reference
 
 AS_OF = dt.date(2021, 12, 20)
 OFFICIAL = RULES_DIR / "2021.toml"
@@ -231,3 +233,113 @@ def test_a_draft_that_unties_a_decided_tie_says_the_decision_no_longer_holds(sea
         assert cell.advanced_changed and cell.score.advanced and not cell.score.tie_at_cutoff
         assert not cell.changes  # no indicator moved: only the places did
     assert cmp.changed_units() == set() and cmp.moved_units() == set(tie["units"])
+
+
+# --- what is scored: the last successful run ----------------------------------------------------
+
+
+def copy_of(season: dict[str, Path], root: Path) -> dict[str, Path]:
+    """The season's raw folder, marts and working database, copied (a run may change them)."""
+    place = {
+        "raw": root / "raw",
+        "marts": root / "marts" / "e.duckdb",
+        "work": root / "work" / "w.duckdb",
+    }
+    shutil.copytree(season["root"] / "raw", place["raw"])
+    for key in ("marts", "work"):
+        place[key].parent.mkdir(parents=True)
+        shutil.copy(season[key], place[key])
+    return place
+
+
+def refuse_a_decision(raw: Path, tie: dict) -> None:
+    """A committee decision on a unit not tied at a quota line: ingested, refused only on the
+    built scoreboard (D12), so the failed run has replaced the working database's manifest."""
+    unit = next(u for u in reference().units if u.code not in tie["units"])
+    path = next((raw / "adjustments").iterdir())
+    reason = "经学指委审议评为先进单位"
+    line = f"{unit.short_name},2021,先进单位,是,{reason},学生工作指导委员会,2021-12-24\n"
+    path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
+
+
+def published_run(work: Path) -> tuple[str, dt.date]:
+    con = duckdb.connect(str(work), read_only=True)
+    try:
+        return con.execute(
+            "select run_id, as_of_date from meta.run_log where outcome = 'published'"
+        ).fetchone()
+    finally:
+        con.close()
+
+
+def test_after_a_failed_run_whatif_scores_the_last_successful_run(season, tmp_path) -> None:
+    place = copy_of(season, tmp_path)
+    run_id, as_of = published_run(place["work"])
+    refuse_a_decision(place["raw"], season["tie"])
+    marts_before, raw_before = sha(place["marts"]), file_hashes(place["raw"])
+    with pytest.raises(Exception):  # noqa: B017 - the run fails (D12), in whatever wrapping
+        nightly_refresh(
+            str(place["raw"]), str(place["marts"]), str(place["work"]), 2021, dt.date(2021, 12, 25)
+        )
+    assert sha(place["marts"]) == marts_before and file_hashes(place["raw"]) == raw_before
+    con = duckdb.connect(str(place["work"]), read_only=True)
+    failed = con.execute("select run_id, as_of_date from meta.run_context").fetchone()
+    con.close()
+    assert failed[0] != run_id and failed[1] == dt.date(2021, 12, 25)  # the failed run's inputs
+
+    result = cli("whatif", "--rules", str(OFFICIAL), "--work", str(place["work"]), "--out", "out",
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"评估日期 {as_of}（最终）" in result.stdout.splitlines()[0]
+    assert (
+        f"上次成功发布的运行读入的文件（运行编号 {run_id}，评估日期 {as_of}，运行于 "
+        in result.stdout
+    )
+    assert "（北京时间）" in result.stdout
+    assert "学指委的这项决定将不再成立" not in result.stdout  # the refused decision is not scored
+    scored = run_whatif(place["work"], [load_rules_file(OFFICIAL)], year=2021)
+    assert scored.run_id == run_id and scored.comparison.as_of == as_of
+    assert scored.comparison.official.tables == published(place["marts"])
+    assert sha(place["marts"]) == marts_before and file_hashes(place["raw"]) == raw_before
+
+
+def test_whatif_refuses_when_no_run_succeeded(season, tmp_path) -> None:
+    place = copy_of(season, tmp_path)
+    refuse_a_decision(place["raw"], season["tie"])
+    work = tmp_path / "fresh" / "w.duckdb"
+    with pytest.raises(Exception):  # noqa: B017
+        nightly_refresh(
+            str(place["raw"]), str(tmp_path / "fresh-marts" / "e.duckdb"), str(work), 2021, AS_OF
+        )
+    assert work.is_file() and not (tmp_path / "fresh-marts" / "e.duckdb").exists()
+    result = cli("whatif", "--rules", str(OFFICIAL), "--work", str(work), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "没有成功发布过的运行" in result.stderr
+    assert not list(tmp_path.glob("whatif_*"))
+
+
+def test_the_official_rules_are_compared_with_the_ones_the_year_was_published_with(
+    season, tmp_path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "2021.toml").write_text(
+        draft_text("doctor = 98 }", "doctor = 99 }").replace("general = 4", "general = 5"),
+        encoding="utf-8",
+    )
+    draft = [load_rules_file(OFFICIAL)]
+    notes = run_whatif(season["work"], draft, year=2021, rules_dir=rules).published_notes
+    assert len(notes) == 3, notes  # the file, then one line per difference
+    assert "2021 年度现在的正式规则文件" in notes[0] and "有 2 处不同" in notes[0]
+    assert notes[1:] == (
+        "  2021 年度 12月15日节点博士目标：98% → 99%",
+        "  2021 年度 附属综合性医院先进名额：4 → 5",
+    )
+    (rules / "2021.toml").write_text(
+        OFFICIAL.read_text(encoding="utf-8") + "# 注释\n", encoding="utf-8"
+    )
+    [same] = run_whatif(season["work"], draft, year=2021, rules_dir=rules).published_notes
+    assert "各项设置相同" in same
+    assert run_whatif(season["work"], draft, year=2021).published_notes == ()

@@ -113,7 +113,9 @@ def test_scoreboard_command_prints_the_board_and_where_the_files_went(provisiona
 
 def test_xlsx_sheets_headers_and_advanced_units(final) -> None:
     wb = openpyxl.load_workbook(final["out"] / "scoreboard_2021.xlsx")
-    assert wb.sheetnames == [*GROUP_SHEETS, "历年对比", "时间节点就业率", "调整记录", "数据来源"]
+    assert wb.sheetnames == [
+        *GROUP_SHEETS, "历年对比", "时间节点就业率", "调整记录", "单位自评对照", "数据来源"
+    ]  # fmt: skip
     advanced = {
         name
         for (name,) in _marts(
@@ -179,9 +181,9 @@ def test_xlsx_marks_the_adjusted_cell_and_lists_the_adjustment(final) -> None:
     adj = wb["调整记录"]
     assert [c.value for c in adj[HEADER_ROW + 1]][:7] == [
         "单位",
-        "指标",
+        "调整项",
         "计算值",
-        "调整后分值",
+        "调整后",
         "理由",
         "审批人",
         "日期",
@@ -232,6 +234,7 @@ def test_xlsx_without_adjustments_says_none(final, tmp_path) -> None:
         dataclasses.replace(
             u,
             decided_by_committee=False,
+            standing=dataclasses.replace(u.standing, decided_by_committee=False),
             scores={k: dataclasses.replace(v, adjusted=False) for k, v in u.scores.items()},
         )
         for u in ye.units
@@ -431,13 +434,26 @@ def test_report_shows_the_provisional_banner(provisional) -> None:
 def test_ties_at_the_cutoff_are_marked(final, tmp_path) -> None:
     ye = read_year_end(final["marts"], YEAR)
     tied = {u.code for u in ye.group("school")[1:3]}
+    pending = "名额线并列，待学指委决定"
     units = tuple(
-        dataclasses.replace(u, tie_at_cutoff=True, is_advanced=False, status="provisional")
+        dataclasses.replace(
+            u,
+            tie_at_cutoff=True,
+            is_advanced=False,
+            status="provisional",
+            standing=dataclasses.replace(
+                u.standing, tie_at_cutoff=True, is_advanced=False, label=pending
+            ),
+        )
         if u.code in tied
         else u
         for u in ye.units
     )
-    files = write_files(dataclasses.replace(ye, units=units, status="provisional"), tmp_path)
+    standing = dataclasses.replace(
+        ye.standing, status="provisional", provisional_reasons=f"院本部{pending}"
+    )
+    provisional = dataclasses.replace(ye, units=units, status="provisional", standing=standing)
+    files = write_files(provisional, tmp_path)
     ws = openpyxl.load_workbook(files[0])["院本部"]
     cols = _header_index(ws)
     remarks = {
@@ -445,7 +461,7 @@ def test_ties_at_the_cutoff_are_marked(final, tmp_path) -> None:
         for r in ws.iter_rows(min_row=HEADER_ROW + 2)
         if isinstance(r[0].value, int)
     }
-    assert sum("并列" in (v or "") for v in remarks.values()) == 2
+    assert sum(v == pending for v in remarks.values()) == 2
     html = files[2].read_text(encoding="utf-8")
     # the legend, then each tied unit in the ranking and in its own section
     ties = sum(u.tie_at_cutoff for u in units)

@@ -85,7 +85,14 @@ def years(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     refresh(alone, marts, work, 2021, dt.date(2021, 12, 20), rules)
     before = marts_rows(marts, 2021)
     refresh(raw, marts, work, 2022, dt.date(2022, 12, 20), rules)
-    return {"root": root, "raw": raw, "rules": rules, "marts": marts, "before": before}
+    return {
+        "root": root,
+        "raw": raw,
+        "rules": rules,
+        "marts": marts,
+        "work": work,
+        "before": before,
+    }
 
 
 def test_2022_scores_under_its_edited_rules_and_2021_as_before(years) -> None:
@@ -196,3 +203,22 @@ def test_an_export_of_a_year_without_rules_names_the_files_looked_for(years, tmp
     assert any(f.startswith("registrations/") for f in files)
     assert any(f.startswith("submissions/") for f in files)
     assert not marts.exists()  # nothing published
+
+
+def test_whatif_compares_every_year_with_the_rules_it_was_published_with(years, tmp_path) -> None:
+    """The last run was for 2022; a what-if of 2021 still says that 2021's official rules file
+    is not the one 2021 was published with, one line per difference."""
+    from employment_eval.paths import RULES_DIR
+    from employment_eval.rules import load_rules_file
+    from employment_eval.whatif import run_whatif
+
+    rules = tmp_path / "rules"
+    shutil.copytree(years["rules"], rules)
+    text = (RULES_DIR / "2021.toml").read_text(encoding="utf-8")
+    (rules / "2021.toml").write_text(text.replace("doctor = 98 }", "doctor = 99 }"), "utf-8")
+    draft = [load_rules_file(RULES_DIR / "2021.toml")]
+    notes = run_whatif(years["work"], draft, year=2021, rules_dir=rules).published_notes
+    assert notes[1:] == ("  2021 年度 12月15日节点博士目标：98% → 99%",), notes
+    assert str(rules / "2021.toml") in notes[0] and str(RULES_DIR / "2021.toml") in notes[0]
+    draft_2022 = [load_rules(2022, rules)]
+    assert run_whatif(years["work"], draft_2022, year=2022, rules_dir=rules).published_notes == ()

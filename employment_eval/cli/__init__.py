@@ -9,11 +9,25 @@ import argparse
 from pathlib import Path
 
 from employment_eval import fsmodes
-from employment_eval.cli import commands, rules_cmd, service, whatif_cmd
+from employment_eval.cli import (
+    commands,
+    documents_cmd,
+    rules_cmd,
+    service,
+    sign_cmd,
+    whatif_cmd,
+)
 from employment_eval.cli.outcome import explain, say
 from employment_eval.cli.parser import build_parser
 
-COMMANDS = {**commands.COMMANDS, **rules_cmd.COMMANDS, **whatif_cmd.COMMANDS, **service.COMMANDS}
+COMMANDS = {
+    **commands.COMMANDS,
+    **rules_cmd.COMMANDS,
+    **whatif_cmd.COMMANDS,
+    **sign_cmd.COMMANDS,
+    **documents_cmd.COMMANDS,
+    **service.COMMANDS,
+}
 
 
 def _crash_dir(args: argparse.Namespace | None) -> Path | None:

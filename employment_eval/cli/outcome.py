@@ -76,6 +76,8 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         return str(exc), USAGE
     if isinstance(exc, _year_end_errors()):
         return str(exc), FAILED
+    if isinstance(exc, _signing_refused()):
+        return str(exc), FAILED
     started = explain_start_failure(exc)
     if started is not None:
         return str(started), FAILED
@@ -103,6 +105,13 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         f"原有数据保持不变。详细信息已写入 {crash}（仅本机可读），请交给维护人员。",
         FAILED,
     )
+
+
+def _signing_refused() -> tuple[type[BaseException], ...]:
+    from employment_eval.notice.certificate import CertificateError
+    from employment_eval.signing.record import SignRefused
+
+    return (SignRefused, CertificateError)
 
 
 def _audit_types() -> tuple[type[BaseException], ...]:

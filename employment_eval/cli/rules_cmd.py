@@ -100,6 +100,11 @@ def cmd_new(args: argparse.Namespace) -> int:
         )
     if out.suffix != ".toml":
         raise failures.UsageError(f"--out {out} 须以 .toml 结尾。")
+    if args.out:
+        preflight.check_outside_raw("--out", out, [raw, *preflight.raw_folders_holding(out)])
+    else:
+        raws = [raw, *preflight.raw_folders_holding(rules_dir)]
+        preflight.check_outside_raw("--rules", rules_dir, raws)
     preflight.check_writable_folder(out.parent, "规则文件夹")
     old = source.load(from_year)
     new = for_year(old, args.year)

@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from employment_eval import failures, preflight
+from employment_eval import failures
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import say
 from employment_eval.options import DEFAULT_WAIT_SECONDS, DEFAULT_WORK
+
+if TYPE_CHECKING:
+    from employment_eval.whatif.scratch import ScoredRun
 
 
 def add_whatif(p: argparse.ArgumentParser) -> None:
@@ -34,7 +38,7 @@ def add_whatif(p: argparse.ArgumentParser) -> None:
         "--as-of",
         type=cli_parser.parse_date,
         metavar="YYYY-MM-DD",
-        help="按该日评估（只计该日或之前的导出）。默认：上次运行的评估日期",
+        help="按该日评估（只计该日或之前的导出）。默认：上次成功发布的运行的评估日期",
     )
     p.add_argument(
         "--work",
@@ -46,7 +50,7 @@ def add_whatif(p: argparse.ArgumentParser) -> None:
         "--rules-dir",
         metavar="DIR",
         help="正式规则所在的文件夹（<年度>.toml；没有时用程序自带的规则）。"
-        "默认：上次运行的原始数据文件夹旁的 rules/",
+        "默认：上次成功发布的运行的原始数据文件夹旁的 rules/",
     )
     p.add_argument(
         "--out",
@@ -79,8 +83,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     if args.rules_dir and not Path(args.rules_dir).expanduser().is_dir():
         raise failures.UsageError(f"--rules-dir {args.rules_dir} 不是一个文件夹。")
     rules_dir = Path(args.rules_dir).expanduser().resolve() if args.rules_dir else None
-    out = Path(args.out or ".").expanduser().resolve()
-    preflight.check_writable_folder(out, "输出文件夹")
+    out = Path(args.out or ".").expanduser().resolve()  # checked against the raw folders below
     drafts = [load_rules_file(path, args.year) for path in paths]
     year = args.year if args.year is not None else drafts[0].year
     others = [f"{p}（{d.year} 年度）" for p, d in zip(paths, drafts, strict=True) if d.year != year]
@@ -98,6 +101,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             rules_dir=rules_dir,
             wait_seconds=args.wait,
             on_wait=say,
+            out_dir=out,
         )
     except WhatIfError as exc:
         say(f"what-if 未进行：{exc}")
@@ -105,24 +109,25 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     cmp = result.comparison
     header = [
         f"What-if 试算：{year} 年度，评估日期 {cmp.as_of}（{_status(cmp.official.status)}）",
-        f"数据：工作数据库 {work} 中上次运行（{result.run_id}，评估日期 {result.run_as_of}）"
-        "读入的文件；已发布的数据与工作数据库均未改动",
+        f"数据：工作数据库 {work} 中上次成功发布的运行读入的文件（{_run(result.run)}）；"
+        "已发布的数据与工作数据库均未改动",
         f"正式规则：{result.official.path}（sha256 {result.official.sha256[:12]}）",
         *(
             f"{label}：{d.path}（sha256 {d.sha256[:12]}）"
             for label, d in zip(draft_labels(len(drafts)), drafts, strict=True)
         ),
+        *result.published_notes,
     ]
-    if result.official_changed_since_run:
-        header.append(
-            "注意：正式规则文件与上次运行所用的不同（已修改或换了文件夹），"
-            "下表的「正式」按现在的文件计算，可能与已发布的数据不同。"
-        )
     written = write_files(cmp, out, header[1:])  # first: the files do not depend on the console
     print(render(cmp, header))
     print("\n已写入：" + "、".join(str(p) for p in written))
     print(f"（用时 {time.perf_counter() - started:.1f} 秒）")
     return 0
+
+
+def _run(run: ScoredRun) -> str:
+    when = f"，运行于 {run.generated_at:%Y-%m-%d %H:%M}（北京时间）" if run.generated_at else ""
+    return f"运行编号 {run.run_id}，评估日期 {run.as_of}{when}"
 
 
 def _status(value: str) -> str:

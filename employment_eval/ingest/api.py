@@ -24,7 +24,9 @@ import duckdb
 from employment_eval.ingest import (
     adjustments,
     crossfile,
+    personal,
     registrations,
+    selfcheck,
     special_groups,
     store,
     submissions,
@@ -173,12 +175,14 @@ def _run(
         problems += crossfile.roster_problems(con, latest, skips)
         problems += crossfile.ledger_problems(con, lk, as_of, skips, points)
         problems += crossfile.adjustment_problems(con, lk)
-        problems += crossfile.personal_data_problems(con)
+        problems += personal.personal_data_problems(con)
+        problems += selfcheck.pack_problems(con, lk, points)
         completion = crossfile.completion_rows(con, latest)
     finally:
         store.drop_current(con)
         store.drop_pending(con)
 
+    problems = selfcheck.locate(problems)  # a returned pack's problems by sheet and cell
     if raise_on_error and any(p.severity == "error" for p in problems):
         raise InputError(problems)
     if not any(p.severity == "error" for p in problems):
@@ -264,6 +268,8 @@ def _cache_valid(f: FoundFile, hit: store.CacheEntry) -> bool:
 
 def parse_file(f: FoundFile, lk: Lookups) -> Validated:
     """Read, canonicalise and validate one file (no database involved)."""
+    if f.kind == selfcheck.KIND:  # a workbook read cell by cell, not a table
+        return selfcheck.parse(f, lk)
     raw = read_table(f)
     source_rows = raw.data.get_column("source_row")  # canonicalise consumes raw.data
     table = canonicalise(f.kind, f.rel, raw)

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 
 from employment_eval.ingest.lookups import Lookups
-from employment_eval.ingest.schema import COLUMNS
 from employment_eval.ingest.store import CurrentFile
 from employment_eval.ingest.submissions import COUNTS, DATES, SCORES
 from employment_eval.paths import RAW_KINDS, RULES_DIR
@@ -513,96 +512,3 @@ def adjustment_problems(con: duckdb.DuckDBPyConnection, lk: Lookups) -> list[Pro
             )
         )
     return problems
-
-
-# --- personal data in published free text -------------------------------------------------
-
-# Personal values shorter than these are matched only as the whole cell: a 2-character
-# student number, or a 1-character name, would be found inside almost any text.
-MIN_ID_IN_TEXT = 6
-MIN_NAME_IN_TEXT = 2
-
-_PERSONAL_SQL = """
-with cells as (
-    {cells}
-),
-personal as (
-    select student_id as v, 'id' as what from ingest_cur_registrations
-    where student_id is not null
-    union all
-    select student_id, 'id' from ingest_cur_special_groups where student_id is not null
-    union all
-    select "name", 'name' from ingest_cur_registrations where "name" is not null
-),
-lens as (
-    select distinct what, length(v) as n from personal
-    where length(v) >= case what when 'id' then {min_id} else {min_name} end
-),
-starts as (
-    select c.source_file, c.source_row, c.header, c.text, l.what, l.n,
-           unnest(range(1, length(c.text) - l.n + 2)) as pos
-    from cells c inner join lens l on length(c.text) >= l.n
-),
-windows as (
-    select source_file, source_row, header, what, n, pos, substring(text, pos, n) as piece
-    from starts
-    union all
-    select source_file, source_row, header, w.what, length(text), 1, text
-    from cells cross join (values ('id'), ('name')) w(what)
-)
-select distinct w.source_file, w.source_row, w.header, w.what, w.pos, w.n
-from windows w inner join personal p on p.what = w.what and p.v = w.piece
-order by 1, 2, 3, 4, 5, 6 desc
-"""
-
-
-def _public_text_cells() -> str:
-    parts = [
-        f"select source_file, source_row, '{col.header}' as header, \"{col.name}\" as text "
-        f'from ingest_cur_{kind} where "{col.name}" is not null'
-        for kind, columns in COLUMNS.items()
-        for col in columns
-        if col.public_text
-    ]
-    return "\n    union all\n    ".join(parts)
-
-
-def personal_data_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
-    """Free text that is published as written (schema.Column.public_text: the adjustments'
-    理由 and 审批人) must not contain any graduate's 学号 or 姓名 — anywhere in it, not only
-    as the whole cell — of any current export or roster. One hash join in DuckDB: every
-    window of each cell (one per start and per length that occurs among the personal
-    values) against the personal values, so the cost grows with the text, not with the
-    names. The message never repeats the personal value: it gives the character positions."""
-    cells = _public_text_cells()
-    if not con.execute(f"select count(*) from ({cells})").fetchone()[0]:
-        return []
-    sql = _PERSONAL_SQL.format(cells=cells, min_id=MIN_ID_IN_TEXT, min_name=MIN_NAME_IN_TEXT)
-    first: dict[tuple[str, int, str], dict[str, tuple[int, int]]] = defaultdict(dict)
-    for file, row, header, what, pos, n in con.execute(sql).fetchall():
-        first[(file, row, header)].setdefault(what, (pos, n))  # earliest, longest there
-    return [
-        Problem(file, row, header, _personal_reason(header, found))
-        for (file, row, header), found in sorted(first.items())
-    ]
-
-
-def _personal_reason(header: str, found: dict[str, tuple[int, int]]) -> str:
-    def span(pos: int, n: int) -> str:
-        return f"第 {pos} 个字符起，共 {n} 个字符"
-
-    parts = []
-    if "id" in found:
-        parts.append(f"一名毕业生的学号（{span(*found['id'])}）")
-    if "name" in found:
-        parts.append(f"一名毕业生的姓名（{span(*found['name'])}）")
-    head = (
-        f"含有{'以及'.join(parts)}。「{header}」会随记分表公开发布，不得包含个人信息"
-        "（此处不重复该内容）。"
-    )
-    if header == "审批人":
-        return head + "请写审批人的职务，如「学指委主任」，不要写个人姓名或学号"
-    return (
-        head + "请改写：删去学号和姓名，用「该生」「一名毕业生」等说法指代；"
-        "如这几个字只是恰好与某位毕业生的姓名相同，也请换一种写法"
-    )

@@ -84,11 +84,24 @@ ADJUSTMENT_COLUMNS = (
     Column("date", "日期", True),
 )
 
+# A returned self-check pack (自评表) is a workbook read cell by cell (ingest/selfcheck.py), not
+# a table: each of its ledger items becomes one row with these columns. 说明 is the unit's note,
+# published beside its figure for the committee.
+NOTE_LIMIT = 1000
+SELFCHECK_COLUMNS = (
+    Column("unit", "单位", True),
+    Column("year", "年度", True),
+    Column("item", "项目", True),
+    Column("value", "单位自报"),
+    Column("note", "说明", max_chars=NOTE_LIMIT, public_text=True),
+)
+
 COLUMNS = {
     "registrations": REGISTRATION_COLUMNS,
     "special_groups": SPECIAL_GROUP_COLUMNS,
     "submissions": SUBMISSION_COLUMNS,
     "adjustments": ADJUSTMENT_COLUMNS,
+    "selfcheck": SELFCHECK_COLUMNS,
 }
 
 # Provenance carried by every raw row.
@@ -137,6 +150,14 @@ RESOLVED = {
         "new_points": "decimal(8,2)",  # null for ADVANCED
         "advanced_decision": "boolean",  # null unless ADVANCED
         "decided_on": "date",
+    },
+    "selfcheck": {
+        "unit_code": "varchar",
+        "pack_year": "integer",
+        "item_code": "varchar",  # the ledger column (reference/ledger_items.csv)
+        "stated_number": "decimal(8,2)",  # scores and counts
+        "stated_date": "date",  # dates
+        "value_cell": "varchar",  # where the figure is: 工作表!单元格, e.g. 自评表!E9
     },
 }
 

@@ -1,12 +1,16 @@
-"""The console summary shown to the centre after a run (Chinese)."""
+"""The console summary shown to the centre after a run (Chinese): the scoreboard per group with
+each unit's remark, then each unit's explanations (the committee's decision and adjustments
+with reason, approver and date; how a rank was decided among equal totals; a missing ledger
+item), the reasons a provisional year is provisional and the decisions left out that night —
+every text as marts.unit_standing and marts.year_standing give it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from employment_eval.publish import open_published
-
-GROUP_NAMES = {"school": "院本部", "general": "附属综合性医院", "specialty": "附属专科医院"}
+from employment_eval.render.standing import read_unit_standing, read_year_standing
+from employment_eval.signing.published import signature
 
 
 def _width(text: str) -> int:
@@ -17,39 +21,30 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
-def _remark(advanced: bool, tie: bool, decided: bool) -> str:
-    if tie and decided:
-        return "先进单位（名额线并列，学指委决定）" if advanced else "名额线并列，学指委决定：否"
-    if tie:
-        return "名额线并列，待学指委决定"
-    return "先进单位" if advanced else ""
-
-
 def scoreboard_text(marts_path: Path, year: int) -> str:
     con = open_published(marts_path)
     try:
-        rows = con.execute(
-            """select unit_group, rank_in_group, unit_name, total_points, is_advanced,
-                      tie_at_cutoff, status, quota, is_decided_by_committee
-               from marts.scoreboard where year = ?
-               order by case unit_group when 'school' then 1 when 'general' then 2 else 3 end,
-                        rank_in_group, unit_code""",
-            [year],
-        ).fetchall()
+        standing = read_year_standing(con, year)
+        units = read_unit_standing(con, year)
+        signed = signature(con, year)
     finally:
         con.close()
-    if not rows:
+    if standing is None or not units:
         return f"{year} 年没有可评估的数据（原始数据中没有该届毕业生）。"
-    status = rows[0][6]
-    lines = [f"{year} 年度毕业生就业工作评估记分板（{'最终' if status == 'final' else '暂定'}）"]
-    group = None
-    for unit_group, rank, name, total, advanced, tie, _status, quota, decided in rows:
-        if unit_group != group:
-            group = unit_group
-            lines.append(f"\n{GROUP_NAMES.get(unit_group, unit_group)}（先进名额 {quota}）")
-            lines.append(f"  {'名次':<4}{_pad('单位', 44)}{'总分':>8}  备注")
-        mark = _remark(advanced, tie, decided)
-        lines.append(f"  {rank:<6}{_pad(name, 44)}{total:>8}  {mark}")
-    if status != "final":
-        lines.append("\n暂定：尚有时间节点未到、材料登记表不完整或名额线并列未决。")
+    lines = [f"{year} 年度毕业生就业工作评估记分板（{standing.status_label}）"]
+    if signed is not None:
+        lines.append(signed.line)
+    for group in dict.fromkeys(u.group for u in units):
+        members = [u for u in units if u.group == group]
+        lines.append(f"\n{members[0].group_name}（先进名额 {members[0].quota}）")
+        lines.append(f"  {'名次':<4}{_pad('单位', 44)}{'总分':>8}  备注")
+        for u in members:
+            lines.append(f"  {u.rank:<6}{_pad(u.unit_name, 44)}{u.total:>8}  {u.label}")
+        notes = [(u.short_name, note) for u in members for note in u.notes]
+        for i, (name, note) in enumerate(notes):
+            lines.append(f"  {'说明：' if i == 0 else '      '}{name}——{note}")
+    if not standing.is_final:
+        lines.append(f"\n暂定原因：{standing.provisional_reasons}。")
+    if standing.later_decisions_note:
+        lines.append(f"{standing.later_decisions_note}。")
     return "\n".join(lines)

@@ -1,9 +1,9 @@
 -- How each unit's rate moved: per unit, degree and export, the employed count and the rate
 -- against the previous export of the run and against the export of a week before (the latest
--- export dated 7 to 10 days before this one: none when no export falls in that window, so that
--- "a week ago" is never an export of a month ago). A change is null when the unit has no
--- graduate of that degree in the earlier export, or there is no earlier export. One row per
--- year, unit, degree and export date.
+-- export dated 7 to 10 days before this one; none when no export falls in that window, so a
+-- week's change is never a longer interval's). A change is null when the unit has no graduate
+-- of that degree in the earlier export, or there is no earlier export. One row per year, unit,
+-- degree and export date.
 -- grain: year, unit_code, degree, as_of_date
 with
 

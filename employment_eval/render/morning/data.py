@@ -25,10 +25,15 @@ import duckdb
 from employment_eval.problems import Problem
 from employment_eval.publish import fetch_dicts, open_published
 from employment_eval.render.season import Season, read_season
+from employment_eval.render.standing import (
+    UnitStanding,
+    YearStanding,
+    read_unit_standing,
+    read_year_standing,
+)
 from employment_eval.render.yearend.data import (
     DEGREE_ORDER,
     GROUP_ORDER,
-    STATUS_NAMES,
     NodeRate,
     Provenance,
     node_rates,
@@ -117,6 +122,7 @@ class BoardRow:
     is_advanced: bool
     tie_at_cutoff: bool
     status: str
+    standing: UnitStanding  # the remark and explanations, as marts.unit_standing words them
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,7 @@ class Morning:
     finals: tuple[UnitFinal, ...]  # after the last node: group order, then rank
     board: tuple[BoardRow, ...]  # group order, then rank
     provenance: Provenance
+    standing: YearStanding  # the year's status, its reasons, the later decisions (marts)
     notes: tuple[QualityNote, ...] = ()
     season: Season | None = None  # the season against last year (None: no export yet)
     outlook: Outlook | None = None
@@ -209,12 +216,11 @@ class Morning:
 
     @property
     def status(self) -> str:
-        final = bool(self.board) and all(r.status == "final" for r in self.board)
-        return "final" if final else "provisional"
+        return self.standing.status
 
     @property
     def status_name(self) -> str:
-        return STATUS_NAMES[self.status]
+        return self.standing.status_label
 
     def behind(self) -> list[UnitProgress]:
         """Units below their next node's target in at least one degree, furthest behind first
@@ -264,7 +270,7 @@ def read_morning(
         found = con.execute("select count(*) from marts.scoreboard where year = ?", [year])
         if not found.fetchone()[0]:
             raise NoDataError(
-                f"{year} 年没有可评估的数据（集市中没有该年度的记分板），未生成晨报。"
+                f"{year} 年没有可评估的数据（发布的数据中没有该年度的记分板），未生成晨报。"
             )
         provenance = read_provenance(marts_path, year)
         return _read(con, year, as_of, provenance, tuple(notes))
@@ -290,6 +296,12 @@ def _read(
         for r in fetch_dicts(con, "select * from reference.units order by sort_order", [])
     }
     board = _board(con, year, units)
+    standing = read_year_standing(con, year)
+    if standing is None:
+        raise MorningReportError(
+            "发布的数据中没有名次与状态说明（可能由较早的版本发布），未生成晨报；"
+            "请重新运行 employment-eval run。"
+        )
     nodes = fetch_dicts(
         con,
         "select milestone_date, base_points from reference.rule_milestones where year = ? "
@@ -323,6 +335,7 @@ def _read(
         else (),
         board=board,
         provenance=provenance,
+        standing=standing,
         notes=notes,
         season=read_season(con, year),
         outlook=_outlook(con, year),
@@ -396,6 +409,7 @@ def _exports(con: duckdb.DuckDBPyConnection, year: int) -> list[dt.date]:
 def _board(
     con: duckdb.DuckDBPyConnection, year: int, units: dict[str, Unit]
 ) -> tuple[BoardRow, ...]:
+    standing = {u.unit_code: u for u in read_unit_standing(con, year)}
     rows = [
         BoardRow(
             unit=units[r["unit_code"]],
@@ -405,6 +419,7 @@ def _board(
             is_advanced=bool(r["is_advanced"]),
             tie_at_cutoff=bool(r["tie_at_cutoff"]),
             status=r["status"],
+            standing=standing[r["unit_code"]],
         )
         for r in fetch_dicts(con, "select * from marts.scoreboard where year = ?", [year])
     ]

@@ -206,7 +206,7 @@ def _final_sheet(wb: Workbook, fmt: _Formats, m: Morning, group: str) -> None:
 
 
 def _board_sheet(wb: Workbook, fmt: _Formats, m: Morning) -> None:
-    headers = ("组别", "名次", "单位", "总分", "其中 I3", "先进单位", "名额线并列", "状态")
+    headers = ("组别", "名次", "单位", "总分", "其中 I3", "先进单位", "备注", "状态", "说明")
     sheet = _Sheet(wb, fmt, BOARD_SHEET)
     _title(sheet, m, f"记分板（{m.status_name}）", len(headers))
     _header(sheet, fmt, headers)
@@ -218,12 +218,16 @@ def _board_sheet(wb: Workbook, fmt: _Formats, m: Morning) -> None:
         sheet.number(r, 3, b.total, fmt(num_format="0.00", bold=True))
         sheet.number(r, 4, b.i3, points)
         sheet.text(r, 5, "先进单位" if b.is_advanced else "", text_cell)
-        sheet.text(r, 6, "并列待定" if b.tie_at_cutoff else "", text_cell)
-        sheet.text(r, 7, "最终" if b.status == "final" else "暂定", text_cell)
+        sheet.text(r, 6, b.standing.label, text_cell)
+        sheet.text(r, 7, b.standing.status_label, text_cell)
+        sheet.text(r, 8, "；".join(b.standing.notes), fmt(text_wrap=True))
     sheet.ws.set_column(0, 0, 16)
     sheet.ws.set_column(1, 1, 6)
     sheet.ws.set_column(2, 2, 40)
-    sheet.ws.set_column(3, 7, 11)
+    sheet.ws.set_column(3, 5, 11)
+    sheet.ws.set_column(6, 6, 30)
+    sheet.ws.set_column(7, 7, 8)
+    sheet.ws.set_column(8, 8, 70)
 
 
 def _quality_sheet(wb: Workbook, fmt: _Formats, m: Morning) -> None:

@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 
 from employment_eval.render.formats import yes
-from employment_eval.render.yearend.data import GROUP_NAMES, STATUS_NAMES, UnitResult, YearEnd
+from employment_eval.render.yearend.data import GROUP_NAMES, UnitResult, YearEnd
 from employment_eval.textsafe import csv_cell
 
 PROVENANCE_HEADERS = ("政策文号", "评估日期", "生成时间", "规则文件", "规则SHA256", "运行编号")
@@ -31,6 +31,13 @@ def headers(ye: YearEnd) -> list[str]:
         "名额线并列",
         "学指委调整",
         "状态",
+        "备注",
+        "学指委决定理由",
+        "决定审批人",
+        "决定日期",
+        "调整说明",
+        "名次说明",
+        "暂定原因",
         *PROVENANCE_HEADERS,
     ]
 
@@ -49,7 +56,14 @@ def _row(ye: YearEnd, u: UnitResult) -> list[object]:
         yes(u.is_advanced),
         yes(u.tie_at_cutoff),
         yes(any(s.adjusted for s in u.scores.values()) or u.decided_by_committee),
-        STATUS_NAMES.get(u.status, u.status),
+        ye.status_name,
+        u.standing.label,
+        u.standing.decision_reason,
+        u.standing.decision_approved_by,
+        u.standing.decision_date.isoformat() if u.standing.decision_date else "",
+        u.standing.adjustments_note,
+        u.standing.rank_note,
+        ye.standing.provisional_reasons,
         p.policy_number,
         p.as_of.isoformat(),
         p.generated,

@@ -14,6 +14,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from employment_eval.publish import fetch_dicts, open_published
+from employment_eval.render import formats
+from employment_eval.render.standing import (
+    UnitStanding,
+    YearStanding,
+    read_unit_standing,
+    read_year_standing,
+)
+from employment_eval.selfcheck.published import ItemFigure, read_items
 from employment_eval.trends import UnitTrend, read_unit_trends
 
 GROUP_ORDER = ("school", "general", "specialty")
@@ -73,6 +81,7 @@ class Score:
     adjusted_on: dt.date | None = None
     needs_review: bool = False
     detail: str = ""
+    note: str = ""  # the adjustment in one sentence (marts.indicator_scores.adjustment_note)
 
 
 @dataclass(frozen=True)
@@ -87,18 +96,28 @@ class UnitResult:
     tie_at_cutoff: bool
     decided_by_committee: bool
     status: str
+    standing: UnitStanding  # what every output says of the unit's standing (marts)
     scores: dict[str, Score] = field(default_factory=dict)
     short_name: str = ""
 
     @property
     def remark(self) -> str:
-        """The 备注 of the scoreboard: ties at the cutoff and committee decisions."""
-        if self.tie_at_cutoff and self.decided_by_committee:
-            verdict = "评为先进单位" if self.is_advanced else "不评为先进单位"
-            return f"名额线并列，学指委决定{verdict}"
-        if self.tie_at_cutoff:
-            return "名额线并列，待学指委决定"
-        return ""
+        """The 备注 of the scoreboard, as marts.unit_standing words it ('' when none)."""
+        return self.standing.label
+
+
+@dataclass(frozen=True)
+class CommitteeRow:
+    """One adjustment or decision of the committee, as the year-end files list them."""
+
+    unit: UnitResult
+    item: str  # 'I2 优秀毕业生评选' or '先进单位（名额线并列）'
+    before: str  # the computed points, or 并列
+    after: str  # the adjusted points, or the decision
+    reason: str
+    approved_by: str
+    decided_on: dt.date | None
+    points: tuple[Decimal, Decimal] | None = None  # (computed, adjusted) of an indicator
 
 
 @dataclass(frozen=True)
@@ -167,6 +186,7 @@ class YearEnd:
     year: int
     status: str  # final / provisional
     latest_export: dt.date | None
+    standing: YearStanding  # the status, its reasons and the later decisions (marts)
     indicators: tuple[Indicator, ...]
     quotas: dict[str, int]
     units: tuple[UnitResult, ...]  # group order, then rank, then the reference order
@@ -176,6 +196,8 @@ class YearEnd:
     # marts.unit_trends: each unit's years up to the evaluation year (this one included), in
     # the units' order; empty for a marts file without the table (an older version)
     trends: tuple[UnitTrend, ...] = ()
+    signature: str = ""  # 已审定签发（签发人 X，日期 D） of a signed year (marts.signatures)
+    selfcheck: tuple[ItemFigure, ...] = ()  # marts.selfcheck_items: centre's and units' figures
 
     @property
     def is_final(self) -> bool:
@@ -183,7 +205,7 @@ class YearEnd:
 
     @property
     def status_name(self) -> str:
-        return STATUS_NAMES.get(self.status, self.status)
+        return self.standing.status_label
 
     def group(self, group: str) -> list[UnitResult]:
         return [u for u in self.units if u.group == group]
@@ -199,6 +221,37 @@ class YearEnd:
             for ind in self.indicators
             if ind.code in u.scores and u.scores[ind.code].adjusted
         ]
+
+    def committee_rows(self) -> list[CommitteeRow]:
+        """The committee's adjustments and 先进单位 decisions applied to this year, with reason,
+        approver and date (the year-end report's section and the workbook's sheet)."""
+        rows = [
+            CommitteeRow(
+                unit=u,
+                item=ind.label,
+                before=formats.points(score.computed),
+                after=formats.points(score.points),
+                reason=score.reason or "",
+                approved_by=score.approved_by or "",
+                decided_on=score.adjusted_on,
+                points=(score.computed, score.points),
+            )
+            for u, ind, score in self.adjustments()
+        ]
+        rows += [
+            CommitteeRow(
+                unit=u,
+                item="先进单位（名额线并列）",
+                before="并列",
+                after="评为先进单位" if u.is_advanced else "不评为先进单位",
+                reason=u.standing.decision_reason,
+                approved_by=u.standing.decision_approved_by,
+                decided_on=u.standing.decision_date,
+            )
+            for u in self.units
+            if u.standing.decided_by_committee
+        ]
+        return rows
 
     def milestone_dates(self) -> list[dt.date]:
         return sorted({n.milestone_date for n in self.nodes})
@@ -247,7 +300,7 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
         [year],
     )
     if not board:
-        raise NoDataError(f"{year} 年没有可评估的数据（集市中没有该年度的记分板）。")
+        raise NoDataError(f"{year} 年没有可评估的数据（发布的数据中没有该年度的记分板）。")
     provenance, bonus_per_person = _provenance(con, year)
     indicators = tuple(
         Indicator(
@@ -277,10 +330,18 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
             adjusted_on=r["adjustment_date"],
             needs_review=bool(r["needs_review"]),
             detail=r["detail"] or "",
+            note=r["adjustment_note"] or "",
         )
     board.sort(
         key=lambda r: (GROUP_ORDER.index(r["unit_group"]), r["rank_in_group"], r["sort_order"])
     )
+    try:
+        standing = {u.unit_code: u for u in read_unit_standing(con, year)}
+        year_standing = read_year_standing(con, year)
+    except duckdb.CatalogException as exc:  # a marts file of an older version
+        raise MissingProvenanceError(_MISSING) from exc
+    if year_standing is None or len(standing) != len(board):
+        raise MissingProvenanceError(_MISSING)
     units = tuple(
         UnitResult(
             code=r["unit_code"],
@@ -293,6 +354,7 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
             tie_at_cutoff=bool(r["tie_at_cutoff"]),
             decided_by_committee=bool(r["is_decided_by_committee"]),
             status=r["status"],
+            standing=standing[r["unit_code"]],
             scores=scores.get(r["unit_code"], {}),
             short_name=r["short_name"] or r["unit_name"],
         )
@@ -318,15 +380,25 @@ def _read(con: duckdb.DuckDBPyConnection, year: int) -> YearEnd:
     latest = max((h.as_of for h in history), default=None)
     return YearEnd(
         year=year,
-        status="final" if all(u.status == "final" for u in units) else "provisional",
+        status=year_standing.status,
         latest_export=latest,
+        standing=year_standing,
         indicators=indicators,
         quotas=quotas,
         units=units,
         provenance=provenance,
         nodes=nodes,
         history=history,
+        signature=_signature_line(con, year),
+        selfcheck=read_items(con, year),
     )
+
+
+def _signature_line(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    from employment_eval.signing.published import signature
+
+    sig = signature(con, year)
+    return sig.line if sig is not None else ""
 
 
 def node_rates(
@@ -397,8 +469,8 @@ def _provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[Provenance, 
 
 
 _MISSING = (
-    "集市文件中没有运行信息（marts.run_info）或规则的政策文号（reference.rule_years），"
-    "可能由较早版本发布：年终文件须注明其依据与来源，请先运行 employment-eval run 重新发布，"
+    "发布的数据库中缺少运行信息、名次与状态说明或规则的政策文号（可能由较早的版本发布）："
+    "年终文件须注明其依据与来源，请先运行 employment-eval run 重新发布，"
     "再生成年终文件。"
 )
 

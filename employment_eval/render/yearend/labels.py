@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from employment_eval.render.formats import day, points
-from employment_eval.render.yearend.data import Score, YearEnd
+from employment_eval.render.formats import day
+from employment_eval.render.yearend.data import YearEnd
 
 
 def title(ye: YearEnd) -> str:
@@ -11,12 +11,12 @@ def title(ye: YearEnd) -> str:
 
 
 def provisional_reasons(ye: YearEnd) -> str:
-    """Why the figures may still change (D11), shown wherever the scoreboard is not final."""
-    as_of = f"数据截至 {ye.latest_export.isoformat()}；" if ye.latest_export else ""
-    return (
-        f"{as_of}尚有时间节点未到或按后续数据补算、单位材料登记表不完整，"
-        "或名额线并列未经学指委决定。结果可能变动，不作为最终评定。"
-    )
+    """Why the figures may still change: only the reasons that apply (marts.year_standing),
+    with the decisions dated after the as-of date, shown wherever the scoreboard is not
+    final."""
+    st = ye.standing
+    later = f"{st.later_decisions_note}。" if st.later_decisions_note else ""
+    return f"{st.provisional_reasons}。{later}结果可能变动，不作为最终评定。"
 
 
 def provisional_note(ye: YearEnd) -> str:
@@ -44,14 +44,6 @@ def provenance_line(ye: YearEnd) -> str:
     return (
         f"依据 {p.policy} · 评估日期 {p.as_of.isoformat()} · 生成于 {p.generated} · "
         f"规则 {p.rules_version} · 运行编号 {p.run_id}"
-    )
-
-
-def adjustment_note(score: Score) -> str:
-    return (
-        f"学指委调整：计算值 {points(score.computed)} → 调整后 {points(score.points)}\n"
-        f"理由：{score.reason or ''}\n审批人：{score.approved_by or ''}\n"
-        f"日期：{day(score.adjusted_on)}"
     )
 
 

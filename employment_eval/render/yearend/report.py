@@ -81,7 +81,8 @@ def context(ye: YearEnd) -> dict[str, object]:
         ),
         "source_items": source_items(p),
         "provisional_reasons": None if ye.is_final else labels.provisional_reasons(ye),
-        "adjustment_note": labels.adjustment_note,
+        "committee": ye.committee_rows(),
+        "selfcheck": _selfcheck(ye),
         "ranking": [
             GroupRanking(GROUP_NAMES[g], ye.quotas.get(g, 0), tuple(ye.group(g)))
             for g in GROUP_ORDER
@@ -102,6 +103,24 @@ def context(ye: YearEnd) -> dict[str, object]:
             ("输入文件", f"{p.input_files} 个"),
         ],
     }
+
+
+@dataclass(frozen=True)
+class SelfcheckDifferences:
+    """单位自评差异 (marts.selfcheck_items): the ledger items where a unit's returned pack
+    states another figure than the centre's, for the committee; the centre's figure stays the
+    score."""
+
+    units: int  # units that returned a pack
+    differing: tuple  # ItemFigure rows that differ
+
+
+def _selfcheck(ye: YearEnd) -> SelfcheckDifferences:
+    returned = [i for i in ye.selfcheck if i.has_pack]
+    return SelfcheckDifferences(
+        units=len({i.unit_code for i in returned}),
+        differing=tuple(i for i in returned if i.is_different),
+    )
 
 
 def source_items(p: Provenance) -> list[str]:

@@ -128,6 +128,7 @@ def write_workbook(ye: YearEnd, path: Path) -> Path:
         _years_sheet(wb, fmt, ye)
         _milestone_sheet(wb, fmt, ye)
         _adjustment_sheet(wb, fmt, ye)
+        _selfcheck_sheet(wb, fmt, ye)
         _provenance_sheet(wb, fmt, ye)
     return path
 
@@ -174,6 +175,8 @@ def _title(sheet: _Sheet, ye: YearEnd, heading: str, width: int) -> None:
         if not final
         else f"最终结果；最新导出数据 {formats.day(ye.latest_export)}。"
     )
+    if ye.signature:
+        note = f"{ye.signature}。{note}"
     # Printed pages repeat the status and the source in the footer.
     status = "暂定" if not final else "最终"
     footer = (
@@ -195,7 +198,15 @@ def _group_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd, group: str) -> None:
     name = GROUP_NAMES[group]
     sheet = _Sheet(wb, fmt, name)
     ws = sheet.ws
-    headers = ["名次", "单位", "总分", *[i.header for i in ye.indicators], "先进单位", "备注"]
+    headers = [
+        "名次",
+        "单位",
+        "总分",
+        *[i.header for i in ye.indicators],
+        "先进单位",
+        "备注",
+        "说明",
+    ]
     _title(sheet, ye, f"{name}（先进名额 {ye.quotas.get(group, 0)}）", len(headers))
     header = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, align="center", valign="vcenter")
     sheet.texts(HEADER_ROW, headers, header)
@@ -213,15 +224,17 @@ def _group_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd, group: str) -> None:
             cell_fill = {"bg_color": ADJUSTED_FILL} if score.adjusted else fill
             sheet.number(r, c, score.points, fmt(num_format="0.00", **cell_fill))
             if score.adjusted:
-                sheet.comment(r, c, labels.adjustment_note(score), {"x_scale": 2.2, "y_scale": 1.6})
+                sheet.comment(r, c, score.note, {"x_scale": 2.2, "y_scale": 1.6})
         c = 3 + len(ye.indicators)
         sheet.text(r, c, "先进单位" if unit.is_advanced else "", fmt(align="center", **fill))
         sheet.text(r, c + 1, unit.remark, fmt(font_color="#C00000", **fill))
+        sheet.text(r, c + 2, "；".join(unit.standing.notes), fmt(text_wrap=True, **fill))
     ws.set_column(0, 0, 6)
     ws.set_column(1, 1, 40)
     ws.set_column(2, 2 + len(ye.indicators), 10)
     ws.set_column(3 + len(ye.indicators), 3 + len(ye.indicators), 10)
     ws.set_column(4 + len(ye.indicators), 4 + len(ye.indicators), 30)
+    ws.set_column(5 + len(ye.indicators), 5 + len(ye.indicators), 60)
     ws.freeze_panes(HEADER_ROW + 1, 2)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -357,14 +370,14 @@ def _years_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
     if r > HEADER_ROW + 1:
         ws.autofilter(HEADER_ROW, 0, r - 1, len(headers) - 1)
     note = (
-        f"集市中只有 {ye.year} 年度的数据，暂无往年可比。"
+        f"发布的数据中只有 {ye.year} 年度，暂无往年可比。"
         if len(years) <= 1
         else f"粗体：本年度（{ye.year}）；绿色底纹：当年为先进单位。"
     )
     sheet.text(r + 1, 0, note, fmt(border=0))
 
 
-ADJUSTMENT_HEADERS = ("单位", "指标", "计算值", "调整后分值", "理由", "审批人", "日期")
+ADJUSTMENT_HEADERS = ("单位", "调整项", "计算值", "调整后", "理由", "审批人", "日期")
 
 
 def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
@@ -376,25 +389,19 @@ def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
     num = fmt(num_format="0.00", bg_color=ADJUSTED_FILL)
     date = fmt(num_format=DATE_FORMAT, align="center")
     r = HEADER_ROW + 1
-    for unit, ind, score in ye.adjustments():
-        sheet.text(r, 0, unit.name, text)
-        sheet.text(r, 1, ind.label, text)
-        sheet.number(r, 2, score.computed, fmt(num_format="0.00"))
-        sheet.number(r, 3, score.points, num)
-        sheet.text(r, 4, score.reason or "", wrap)
-        sheet.text(r, 5, score.approved_by or "", text)
-        sheet.date(r, 6, score.adjusted_on, date)
+    for row in ye.committee_rows():
+        sheet.text(r, 0, row.unit.name, text)
+        sheet.text(r, 1, row.item, text)
+        if row.points is not None:  # an indicator: the points as numbers
+            sheet.number(r, 2, row.points[0], fmt(num_format="0.00"))
+            sheet.number(r, 3, row.points[1], num)
+        else:
+            sheet.text(r, 2, row.before, text)
+            sheet.text(r, 3, row.after, fmt(bg_color=ADJUSTED_FILL))
+        sheet.text(r, 4, row.reason, wrap)
+        sheet.text(r, 5, row.approved_by, text)
+        sheet.date(r, 6, row.decided_on, date)
         r += 1
-    for unit in ye.units:
-        if unit.decided_by_committee:
-            sheet.text(r, 0, unit.name, text)
-            sheet.text(r, 1, "先进单位（名额线并列）", text)
-            sheet.text(r, 2, "并列", text)
-            sheet.text(r, 3, formats.yes(unit.is_advanced), text)
-            sheet.text(r, 4, "学指委决定（理由、审批人见调整文件）", wrap)
-            sheet.text(r, 5, "", text)
-            sheet.text(r, 6, "", text)
-            r += 1
     if r == HEADER_ROW + 1:
         sheet.text(r, 0, "无", text)
         sheet.text(r, 1, "本年度学指委未调整任何得分", text)
@@ -403,6 +410,66 @@ def _adjustment_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
     ws.set_column(2, 3, 11)
     ws.set_column(4, 4, 40)
     ws.set_column(5, 6, 12)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+SELFCHECK_SHEET = "单位自评对照"
+SELFCHECK_HEADERS = (
+    "单位",
+    "指标",
+    "项目",
+    "就业中心登记",
+    "该指标得分（就业中心）",
+    "单位自报",
+    "是否不同",
+    "单位说明",
+    "自评表（单元格）",
+)
+
+
+def _selfcheck_sheet(wb: Workbook, fmt: _Formats, ye: YearEnd) -> None:
+    """单位自评对照 (marts.selfcheck_items): for each unit whose self-check pack came back, each
+    ledger item as the centre scored it beside what the unit stated; differences filled amber
+    and counted in the note for the committee. The centre's figure stays the score."""
+    sheet = _Sheet(wb, fmt, SELFCHECK_SHEET)
+    ws = sheet.ws
+    _title(sheet, ye, "单位自评与就业中心登记对照", len(SELFCHECK_HEADERS))
+    sheet.texts(HEADER_ROW, SELFCHECK_HEADERS, fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True))
+    returned = [i for i in ye.selfcheck if i.has_pack]
+    r = HEADER_ROW + 1
+    for item in returned:
+        fill = {"bg_color": ADJUSTED_FILL} if item.is_different else {}
+        sheet.text(r, 0, ye.unit_name(item.unit_code), fmt(**fill))
+        sheet.text(r, 1, item.indicator, fmt(align="center", **fill))
+        sheet.text(r, 2, item.label, fmt(**fill))
+        sheet.text(r, 3, item.centre or "（空）", fmt(**fill))
+        sheet.number(r, 4, item.indicator_points, fmt(num_format="0.00", **fill))
+        sheet.text(r, 5, item.stated if item.is_stated else "（未填）", fmt(**fill))
+        sheet.text(r, 6, labels.yes(item.is_different), fmt(align="center", **fill))
+        sheet.text(r, 7, item.note or "", fmt(text_wrap=True, **fill))
+        sheet.text(r, 8, f"{item.pack_file}（{item.value_cell}）", fmt(**fill))
+        r += 1
+    units = {i.unit_code for i in ye.selfcheck}
+    back = {i.unit_code for i in returned}
+    for unit in ye.units:  # one row per unit whose pack did not come back
+        if unit.code in units - back:
+            sheet.text(r, 0, unit.name, fmt(font_color="#7F7F7F"))
+            sheet.text(r, 2, "未交回自评表", fmt(font_color="#7F7F7F"))
+            r += 1
+    differing = sum(1 for i in returned if i.is_different)
+    note = (
+        f"交回自评表的单位 {len(back)} 个，未交回 {len(units - back)} 个；与就业中心登记不同之处"
+        f" {differing} 处（黄色底纹），提交学指委审核。得分以就业中心的审核为准。"
+    )
+    sheet.text(r + 1, 0, note, fmt(border=0))
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 6)
+    ws.set_column(2, 2, 26)
+    ws.set_column(3, 6, 12)
+    ws.set_column(7, 7, 40)
+    ws.set_column(8, 8, 44)
+    ws.freeze_panes(HEADER_ROW + 1, 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
 

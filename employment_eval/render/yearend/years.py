@@ -22,7 +22,7 @@ from employment_eval.render.yearend.data import (
 )
 from employment_eval.trends import UnitYear
 
-ONE_YEAR = "集市中只有 {year} 年度的数据，暂无往年可比。"
+ONE_YEAR = "发布的数据中只有 {year} 年度，暂无往年可比。"
 UNIT_ONE_YEAR = "该单位只有 {year} 年度的数据，暂无往年可比。"
 
 
