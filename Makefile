@@ -50,7 +50,7 @@ demo: venv
 	@echo "  各单位自评表：data/marts/selfcheck_2021/（交回后放入 data/raw/selfcheck/）"
 	@echo "  评估结果通知与荣誉证书：data/marts/notice_2021/"
 	@echo "  发布数据库：data/marts/employment.duckdb（.venv/bin/duckdb -readonly 打开）"
-	@echo "  各单位跟进名单（含个人信息）：data/work/followup/"
+	@echo "  各单位的文件夹（进度单与跟进名单，含个人信息）：data/work/followup/<年度>/<评估日期>/<单位>/"
 
 lint: venv
 	$(BIN)/ruff check .

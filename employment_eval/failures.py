@@ -73,6 +73,29 @@ def recall_warnings(run_id: str) -> list[str]:
     return _WARNINGS.get(run_id, [])
 
 
+_RETURNED: dict[str, list[str]] = {}
+
+
+def returned_warnings_file(folder: Path) -> Path:
+    return folder / "returned_lists.txt"
+
+
+def keep_returned_warnings(run_id: str, folder: Path, lines: list[str]) -> None:
+    """Why the follow-up lists handed back were refused (file, row, column, reason: no 学号 or
+    note, but kept private all the same): kept in this process for the console and written to
+    the run's private folder."""
+    _RETURNED[run_id] = list(lines)
+    if lines:
+        fsmodes.private_dir(folder)
+        path = returned_warnings_file(folder)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        fsmodes.make_private(path)
+
+
+def recall_returned_warnings(run_id: str) -> list[str]:
+    return _RETURNED.get(run_id, [])
+
+
 _AFTER_PUBLISH: dict[str, list[str]] = {}
 
 

@@ -171,13 +171,35 @@ def morning_report(
 
 @task(name="followup_lists", **TASK)
 def followup_lists(con: duckdb.DuckDBPyConnection, opts: RunOptions) -> str:
-    """Each unit's follow-up list (personal data) in the working folder; returns the folder."""
+    """Each unit's folder in the working folder: its follow-up list (personal data) and its
+    one-page sheet, after reading the lists the units handed back (a refused one is a warning:
+    its problems go to the console and the private report, Prefect gets the counts). Returns
+    the night's folder."""
+    logger = get_run_logger()
     with failures.guarded(opts.run_id, audit.report_dir(opts)):
-        folder = followup.write_followup_lists(
-            con, opts.work_dir, opts.year, opts.as_of, opts.run_id, opts.keep_followup
+        written = followup.write_followup_lists(
+            con,
+            opts.work_dir,
+            opts.year,
+            opts.as_of,
+            opts.run_id,
+            opts.keep_followup,
+            marts_path=opts.marts_path,
         )
-    get_run_logger().info("各单位跟进名单（含个人信息，仅限本机）：%s", folder)
-    return str(folder)
+        failures.keep_returned_warnings(
+            opts.run_id, audit.report_dir(opts), written.returned.lines()
+        )
+    returned = written.returned
+    if returned.refused:
+        logger.warning(
+            "%s；拒收原因见 %s",
+            returned.summary(),
+            failures.returned_warnings_file(audit.report_dir(opts)),
+        )
+    elif returned.accepted or returned.known:
+        logger.info(returned.summary())
+    logger.info("%s（每个单位一个文件夹，含个人信息，仅限本机）：%s", followup.STEP, written.folder)
+    return str(written.folder)
 
 
 @task(name="artifacts", **TASK)
@@ -302,7 +324,7 @@ def after_publish(
             lambda: morning.previous_report(opts.marts_path.parent, opts.year, opts.as_of),
         ),
         (
-            "各单位跟进名单",
+            followup.STEP,
             lambda: followup_lists(con, opts),
             lambda: followup.previous_night(opts.work_dir, opts.year, opts.as_of),
         ),

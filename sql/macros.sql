@@ -62,3 +62,19 @@ end;
 
 -- A date as the centre writes it: 2021-06-15 -> '6月15日'.
 create or replace macro fmt_md(d) as strftime(d, '%-m月%-d日');
+
+-- A change of rate (a fraction, at most 6 decimals) in tenths of a percentage point, rounded
+-- half-up away from zero, without its sign: 0.0215 -> 22.
+create or replace macro pp_tenths(change) as
+(cast(abs(change) * 1000000 as bigint) + 500) // 1000;
+
+-- A change of rate as percentage points for reading, one decimal, signed: '+2.2', '−0.5',
+-- '0.0'; '—' when unknown (the renderers' points_change, in SQL).
+create or replace macro fmt_pp(change) as
+case
+    when change is null then '—'
+    when pp_tenths(change) = 0 then '0.0'
+    else
+        (case when change > 0 then '+' else '−' end)
+        || cast(pp_tenths(change) // 10 as varchar) || '.' || cast(pp_tenths(change) % 10 as varchar)
+end;

@@ -198,6 +198,7 @@ def expected_code_tables() -> dict[str, list[list[str]]]:
                 yes_no(d["is_employed"]),
                 f"{KIND_NAMES[d['destination_kind']]}（{d['destination_kind']}）",
                 yes_no(d["is_grassroots"]),
+                yes_no(d["is_unregistered"]),
             ]
             for d in seed("destination_codes")
         ],

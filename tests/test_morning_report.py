@@ -162,6 +162,19 @@ def test_mid_season_report_lists_every_unit_behind_with_gap_and_backlog(season) 
     assert f"最新导出数据 {season['mid_latest'].isoformat()}" in html
 
 
+def test_without_last_year_the_season_section_says_so(season) -> None:
+    html = _html(season, MID)
+    section = html[html.index('id="season"') : html.index('id="board"')]
+    assert "发布数据库中没有去年的数据，图中只有今年的曲线" in section
+    assert "没有去年同期的数据，无法与去年比较" in section
+    assert 'id="at-risk"' in section and "若到8月15日情况不变" in section
+    assert section.count('<svg class="season"') >= 3 and 'class="last"' not in section
+    # the bars count graduates: their tooltips say 人, never 分
+    chart = html[html.index('<svg class="chart"') : html.index("</svg>")]
+    assert re.findall(r"<title>[^<]*：\d+ 人</title>", chart)
+    assert not re.findall(r"<title>[^<]*：\d+ 分</title>", chart)
+
+
 def test_units_are_sorted_by_how_far_behind(season) -> None:
     expected = season["mid_expected"]
     html = _html(season, MID)
@@ -261,15 +274,24 @@ def test_after_the_last_node_the_report_says_so_and_shows_the_final_position(sea
     _, xlsx = morning.report_paths(season["marts"].parent, YEAR, AFTER)
     wb = openpyxl.load_workbook(xlsx)
     assert "12月15日节点结果" in wb[GROUP_NAMES["school"]].cell(1, 1).value
+    # each unit's sheet of that night shows its results at the last node
+    night = followup.night_dir(season["work"].parent, YEAR, AFTER)
+    sheets = sorted(night.glob("*/*_进度单_*.html"))
+    assert len(sheets) == len(_unit_names(season["marts"]))
+    for path in sheets:
+        page = path.read_text(encoding="utf-8")
+        assert "本年度最后一个时间节点（12月15日）已过，进度跟踪结束。" in page
+        assert "12月15日节点结果" in page and 'data-col="node_points"' in page
 
 
 def test_the_command_line_says_where_the_report_and_the_lists_are(season) -> None:
     assert season["after_code"] == 0
     stdout = season["after_stdout"]
     html, xlsx = morning.report_paths(season["marts"].parent, YEAR, AFTER)
-    lists = followup.night_dir(season["work"].parent, 2021, AFTER)
+    lists = followup.night_dir(season["work"].parent, YEAR, AFTER)
     assert stdout.index("记分板") < stdout.index(f"晨报：{html}")
-    assert str(xlsx) in stdout and f"各单位跟进名单（含个人信息，仅限本机）：{lists}" in stdout
+    shown = f"各单位跟进名单与进度单（每个单位一个文件夹，含个人信息，仅限本机）：{lists}"
+    assert str(xlsx) in stdout and shown in stdout
     assert lists.is_dir()
 
 

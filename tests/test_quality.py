@@ -428,10 +428,45 @@ CASES: dict[str, tuple[list[str], list[str], str]] = {
         [],
         "例：2021",
     ),
+    "marts_unit_sheet.points_at_risk_not_negative": (
+        [FIRST.format("unit_sheet", "points_at_risk = -1")],
+        [],
+        "例：2021",
+    ),
+    "marts_unit_sheet.points_at_risk_le_base": (
+        [FIRST.format("unit_sheet", "node_base_points = 15, points_at_risk = 16")],
+        [],
+        "例：2021",
+    ),
+    "marts_unit_sheet.verification_closes_le_gap": (
+        [FIRST.format("unit_sheet", "gap_persons = 1, verification_closes = 2")],
+        [],
+        "例：2021",
+    ),
+    "marts_unit_sheet.verification_closes_le_pending": (
+        [FIRST.format("unit_sheet", "pending_verification = 1, verification_closes = 2")],
+        [],
+        "例：2021",
+    ),
+    "marts_season_curves.rate_within_0_1": (
+        [FIRST.format("season_curves", "employment_rate = 1.5")],
+        [],
+        "例：2021",
+    ),
+    "marts_season_curves.last_year_rate_within_0_1": (
+        [FIRST.format("season_curves", "last_year_rate = 1.5")],
+        [],
+        "例：2021",
+    ),
+    "marts_season_curves.last_year_export_before_date": (
+        [FIRST.format("season_curves", "last_year_export_date = curve_date")],
+        [],
+        "例：2021",
+    ),
     "marts_rate_changes.week_ago_7_to_10_days": (
         [
             "update marts.rate_changes set week_ago_export_date = as_of_date - 6 "
-            "where week_ago_export_date is not null"
+            "where previous_export_date is not null"
         ],
         [],
         "例：2021",

@@ -58,8 +58,9 @@ def test_the_year_is_the_latest_with_data_and_a_year_without_data_is_refused(pla
     assert "评估年度：2021（未指定 --year：原始数据中有导出的最新年度" in first.stdout
     assert "2021 年度毕业生就业工作评估记分板（最终）" in first.stdout
     lists = place["work"].parent / "followup" / "2021" / "2021-12-20"
-    assert len(list(lists.glob("*.xlsx"))) == 15
-    before = {p: sha(p) for p in [place["marts"], *lists.iterdir()]}
+    assert len(list(lists.glob("*/*_跟进名单_*.xlsx"))) == 15  # a folder per unit
+    assert len(list(lists.glob("*/*_进度单_*.html"))) == 15
+    before = {p: sha(p) for p in [place["marts"], *lists.glob("*/*")]}
 
     refused = run(place, "--year", "2022", "--as-of", "2021-12-20", "--force")
     assert refused.returncode == 1

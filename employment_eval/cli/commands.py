@@ -106,8 +106,16 @@ def show_morning_outputs(opts: RunOptions, year: int) -> None:
     if html.exists() and "晨报未能生成" not in missing:
         print(f"\n晨报：{html}\n      {xlsx}")
     folder = followup.night_dir(opts.work_dir, year, opts.as_of)
-    if folder.is_dir() and "跟进名单未能生成" not in missing:
-        print(f"各单位跟进名单（含个人信息，仅限本机）：{folder}")
+    if folder.is_dir() and f"{followup.STEP}未能生成" not in missing:
+        print(f"{followup.STEP}（每个单位一个文件夹，含个人信息，仅限本机）：{folder}")
+    returned = failures.recall_returned_warnings(opts.run_id)
+    if returned:
+        say(f"退回的跟进名单有问题（{followup.returned_dir(opts.work_dir)}）：")
+        for line in returned[:WARNINGS_SHOWN]:
+            say(line)
+        if len(returned) > WARNINGS_SHOWN:
+            more = len(returned) - WARNINGS_SHOWN
+            say(f"……另有 {more} 条，全文见运行报告中的 returned_lists.txt")
 
 
 def after_publish_outcome(opts: RunOptions) -> int:

@@ -239,7 +239,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         type=positive(int),
         default=DEFAULT_KEEP_FOLLOWUP,
         metavar="N",
-        help="工作文件夹中保留最近 N 晚的各单位跟进名单。默认：%(default)s",
+        help="工作文件夹中保留最近 N 晚的各单位文件夹（进度单与跟进名单）。默认：%(default)s",
     )
 
 

@@ -75,6 +75,7 @@ class BarRow:
 @dataclass(frozen=True)
 class BarChart:
     title: str
+    unit: str  # what a value counts, as the tooltips say it: 分 (points), 人 (graduates)
     width: int
     height: int
     label_x: float  # right edge of the row labels
@@ -87,10 +88,16 @@ class BarChart:
 
 
 def stacked_bars(
-    bars: list[Bar], series: list[str], title: str, width: int = 960, scale_to: float = 0.0
+    bars: list[Bar],
+    series: list[str],
+    title: str,
+    width: int = 960,
+    scale_to: float = 0.0,
+    unit: str = "分",
 ) -> BarChart:
     """Horizontal stacked bars, one per row, a legend of the series above; the axis reaches
-    at least `scale_to` (so that several charts share one scale)."""
+    at least `scale_to` (so that several charts share one scale). `unit` is what the values
+    count (分 for points, 人 for graduates)."""
     left, right, top, row = 130, 60, 56, 24
     height = top + row * len(bars) + 30
     top_value = max([float(b.total) for b in bars] + [1.0, scale_to])
@@ -123,6 +130,7 @@ def stacked_bars(
         )
     return BarChart(
         title=title,
+        unit=unit,
         width=width,
         height=height,
         label_x=left - 8,
@@ -404,4 +412,186 @@ def years_chart(
         rate_label=rate_label,
         line=tuple((d.x, d.y) for d in dots) if len(dots) > 1 else (),
         dots=dots,
+    )
+
+
+# --- the season against last year ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeasonLine:
+    """One curve of a season chart: `style` says which — 'this' (this season, solid, dotted at
+    each export), 'last' (last year at the same dates, dashed) or 'school' (the whole school
+    this season, thin grey) — and `degree` its colour."""
+
+    style: str
+    degree: str
+    label: str
+    points: tuple[tuple[dt.date, Decimal], ...]
+    compare: tuple[Decimal | None, ...] = ()  # per point of a 'this' line: last year's rate
+
+
+@dataclass(frozen=True)
+class TargetMark:
+    date: dt.date
+    degree: str
+    target: Decimal
+
+
+@dataclass(frozen=True)
+class SeasonPath:
+    style: str
+    degree: str
+    label: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class SeasonDot:
+    """A point of this season's curve: its export date and rate, and last year's rate at the
+    same date (None: no data), for the tooltip and for a reader of the page (data- attributes)."""
+
+    style: str
+    degree: str
+    degree_name: str
+    date: dt.date
+    rate: Decimal
+    compare: Decimal | None
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class TargetTick:
+    """A node's target for a degree: a dash from x − 6 to x + 6 at y."""
+
+    mark: TargetMark
+    degree_name: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class SeasonLegend:
+    style: str
+    degree: str
+    label: str
+    x: float  # the sample line starts here and is 18 long; the label starts 21 to its right
+    y: float  # the label's baseline; the sample line is 4 above it
+
+
+@dataclass(frozen=True)
+class SeasonChart:
+    title: str
+    width: int
+    height: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    grid: tuple[GridLine, ...]
+    months: tuple[DateLine, ...]  # the first day of each month (axis labels)
+    nodes: tuple[DateLine, ...]  # the node dates (dashed lines, labelled above the plot)
+    paths: tuple[SeasonPath, ...]
+    dots: tuple[SeasonDot, ...]
+    targets: tuple[TargetTick, ...]
+    legend: tuple[SeasonLegend, ...]
+    date_label_y: float
+    node_label_y: float
+
+
+def season_chart(
+    title: str,
+    lines: list[SeasonLine],
+    targets: list[TargetMark],
+    start: dt.date,
+    end: dt.date,
+    width: int = 300,
+    height: int = 200,
+    legend: bool = True,
+) -> SeasonChart:
+    """Employment rate over the calendar of a season: this season's curves (solid, a dot per
+    export), last year's at the same calendar dates (dashed), the school's (thin grey) and each
+    node's target per degree (a dash at the node's date). The rate axis starts at the tenth
+    below the lowest value shown (at most 60 %); the date axis runs from `start` to `end`."""
+    left, right = 38.0, 10.0
+    top = 44.0 if legend else 30.0  # the title, the legend's row, the node dates' labels
+    bottom = 22.0
+    values = [float(v) for line in lines for _, v in line.points]
+    values += [float(t.target) for t in targets]
+    low = max(0.0, int(min([0.6, *values]) * 10) / 10)
+    span = max((end - start).days, 1)
+    pw, ph = width - left - right, height - top - bottom
+
+    def x(d: dt.date) -> float:
+        return left + pw * min(max((d - start).days, 0), span) / span
+
+    def y(v: float) -> float:
+        return top + ph * (1 - (v - low) / (1 - low))
+
+    grid, tick = [], low
+    while tick <= 1.0001:
+        grid.append(GridLine(y(tick), f"{round(tick * 100)}%"))
+        tick += 0.1
+    months, day = [], dt.date(start.year, start.month, 1)
+    while day <= end:
+        if day >= start:
+            months.append(DateLine(x(day), f"{day.month}月"))
+        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    paths, dots = [], []
+    for line in lines:
+        inside = [(d, v) for d, v in line.points if start <= d <= end]
+        paths.append(
+            SeasonPath(
+                line.style,
+                line.degree,
+                line.label,
+                tuple((x(d), y(float(v))) for d, v in inside),
+            )
+        )
+        if line.style == "this":
+            compare = line.compare or (None,) * len(line.points)
+            for (d, v), c in zip(line.points, compare, strict=True):
+                if start <= d <= end:
+                    name = DEGREE_NAMES.get(line.degree, line.degree)
+                    dots.append(
+                        SeasonDot(line.style, line.degree, name, d, v, c, x(d), y(float(v)))
+                    )
+    ticks = []
+    for t in targets:
+        if start <= t.date <= end:
+            off = (DEGREE_ORDER.index(t.degree) - 1) * 3 if t.degree in DEGREE_ORDER else 0
+            name = DEGREE_NAMES.get(t.degree, t.degree)
+            ticks.append(TargetTick(t, name, x(t.date) + off, y(float(t.target))))
+    entries, lx = [], left
+    if legend:
+        seen: list[tuple[str, str, str]] = []
+        for line in lines:
+            key = (line.style, line.degree, line.label)
+            if line.points and key not in seen:
+                seen.append(key)
+        for style, degree, label in seen:
+            w = 22 + text_width(label, 10) + 8
+            if lx + w > width - right + 8 and lx > left:
+                break  # no second legend row: the caption under the chart says the rest
+            entries.append(SeasonLegend(style, degree, label, lx, 28.0))
+            lx += w
+    node_dates = sorted({t.date for t in targets if start <= t.date <= end})
+    return SeasonChart(
+        title=title,
+        width=width,
+        height=height,
+        left=left,
+        right=width - right,
+        top=top,
+        bottom=top + ph,
+        grid=tuple(grid),
+        months=tuple(months),
+        nodes=tuple(DateLine(x(d), f"{d.month}/{d.day}") for d in node_dates),
+        paths=tuple(p for p in paths if p.points),
+        dots=tuple(dots),
+        targets=tuple(ticks),
+        legend=tuple(entries),
+        date_label_y=height - 6,
+        node_label_y=top - 3,
     )

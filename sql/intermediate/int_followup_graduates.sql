@@ -5,6 +5,13 @@
 --   pending_verification  destination counts toward the rate, record not yet verified (not
 --                         已鉴证, or 已鉴证 dated after the export's date);
 --   not_employed          destination does not count (待就业, 不就业拟升学, 其他暂不就业 …).
+-- What is missing, for every graduate listed (missing_kind): 'verification' (destination
+-- counts, not verified), 'registration' (no destination registered yet: 待就业) or
+-- 'destination' (a destination registered that does not count); since which export the
+-- graduate has been in that state without a break (missing_since: the first export of the
+-- latest run of equal states among the graduate's exports); how the graduate stood on the
+-- previous export of the year (previous_state: counted / absent / a missing kind) and the
+-- change as the list says it (change_note, in Chinese).
 -- With the export on which the graduate's record last changed (unit, degree, destination code,
 -- employer, verification status or date differ from the graduate's previous export, or the
 -- graduate first appears).
@@ -51,6 +58,7 @@ records as (
         graduates.destination_family,
         registrations.employer_name,
         graduates.is_employed_destination,
+        destination_codes.is_unregistered,
         coalesce(graduates.is_verified, false) as is_verified,
         graduates.verification_date,
         graduates.is_employed_destination
@@ -69,6 +77,39 @@ records as (
             and graduates.year = registrations.graduation_year
             and not registrations.is_completion
     inner join rule_years on graduates.year = rule_years.year
+    inner join destination_codes on graduates.destination_family = destination_codes.destination_code
+),
+
+states as (
+    select
+        year,
+        student_id,
+        as_of_date,
+        case
+            when is_counted then 'counted'
+            when is_employed_destination then 'verification'
+            when is_unregistered then 'registration'
+            else 'destination'
+        end as state
+    from records
+),
+
+state_starts as (
+    select
+        *,
+        coalesce(
+            state <> lag(state) over (partition by year, student_id order by as_of_date), true
+        ) as is_start
+    from states
+),
+
+state_since as (
+    select
+        year,
+        student_id,
+        max(as_of_date) filter (where is_start) as state_since
+    from state_starts
+    group by year, student_id
 ),
 
 record_values as (
@@ -117,6 +158,26 @@ latest_exports as (
     group by year
 ),
 
+previous_exports as (
+    select
+        graduates.year,
+        max(graduates.as_of_date) as as_of_date
+    from graduates
+    inner join latest_exports
+        on graduates.year = latest_exports.year and graduates.as_of_date < latest_exports.as_of_date
+    group by graduates.year
+),
+
+previous_states as (
+    select
+        states.year,
+        states.student_id,
+        states.state
+    from states
+    inner join previous_exports
+        on states.year = previous_exports.year and states.as_of_date = previous_exports.as_of_date
+),
+
 last_nodes as (
     select
         evaluation_dates.year,
@@ -141,10 +202,25 @@ counted_at_node as (
 ),
 
 not_counted as (
-    select records.*
+    select
+        records.*,
+        states.state as missing_kind,
+        previous_exports.as_of_date as previous_export_date,
+        case
+            when previous_exports.as_of_date is null then null
+            else coalesce(previous_states.state, 'absent')
+        end as previous_state
     from records
     inner join latest_exports
         on records.year = latest_exports.year and records.as_of_date = latest_exports.as_of_date
+    inner join states
+        on
+            records.year = states.year
+            and records.student_id = states.student_id
+            and records.as_of_date = states.as_of_date
+    left join previous_exports on records.year = previous_exports.year
+    left join previous_states
+        on records.year = previous_states.year and records.student_id = previous_states.student_id
     where not records.is_counted
 ),
 
@@ -164,6 +240,23 @@ final as (
         not_counted.destination_code,  -- 毕业去向代码 as written
         destination_codes.destination_label,  -- meaning of its family
         not_counted.is_employed_destination,  -- the destination counts toward the rate
+        not_counted.missing_kind,  -- what is missing: verification / registration / destination
+        state_since.state_since as missing_since,  -- first export of the unbroken run of that state
+        not_counted.previous_export_date,  -- the export before the latest (null: none)
+        not_counted.previous_state,  -- on it: counted / absent / a missing kind (null: no export)
+        case
+            when not_counted.previous_state is null then null
+            when not_counted.previous_state = 'absent' then '新列入（上次导出中没有该生）'
+            when not_counted.previous_state = 'counted' then '新列入（上次导出时已计入就业）'
+            when not_counted.previous_state <> not_counted.missing_kind
+                then
+                    '原为' || case not_counted.previous_state
+                        when 'verification' then '待鉴证'
+                        when 'registration' then '未登记去向'
+                        else '去向不计入就业率'
+                    end
+            when last_changes.last_changed_on = not_counted.as_of_date then '记录有更新'
+        end as change_note,  -- change since the previous export, as the list says it (null: none)
         not_counted.employer_name,  -- 单位名称 as written
         not_counted.is_verified,  -- 已鉴证
         not_counted.verification_date,  -- 鉴证日期
@@ -173,6 +266,8 @@ final as (
     inner join destination_codes on not_counted.destination_family = destination_codes.destination_code
     inner join last_changes
         on not_counted.year = last_changes.year and not_counted.student_id = last_changes.student_id
+    inner join state_since
+        on not_counted.year = state_since.year and not_counted.student_id = state_since.student_id
     left join counted_at_node
         on
             not_counted.year = counted_at_node.year

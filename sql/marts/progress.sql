@@ -165,6 +165,8 @@ final as (
         as_of_date,  -- the export this is measured on (the run's latest)
         employment_rate,  -- employed_now ÷ graduates
         pending_verification,  -- destination counts but not yet verified (verification_backlog)
+        least(gap_persons, pending_verification)
+            as verification_closes,  -- of the gap, what verifying the pending records alone would close
         greatest(0, gap_persons - pending_verification)
             as gap_after_verification,  -- still to place if every pending record were verified
         projected_bonus,  -- node bonus if counted on the latest export (milestone_rates)

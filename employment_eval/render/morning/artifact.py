@@ -31,6 +31,8 @@ def artifact_markdown(m: Morning, paths: list[Path], limit: int = SHOWN) -> str:
     if not m.in_season:
         return "\n".join(lines)
     behind = m.behind()
+    if m.outlook is not None and m.outlook.at_risk_note:
+        lines += ["", md(m.outlook.at_risk_note)]
     lines += ["", f"## 距{md(text.node_label(m))}目标最远的单位", ""]
     if not behind:
         lines.append("各单位各学历均已达到下一节点目标。")

@@ -3,9 +3,12 @@ dataclasses: the HTML and xlsx writers never open the marts themselves.
 
 In season (a node lies ahead of --as-of) the report shows `marts.progress`: each unit and
 degree against its next node. After the year's last node it shows the final position: the
-scoreboard and each unit's result at that node (`marts.milestone_rates`). The night's
-data-quality warnings arrive as counts and check names only (`QualityNote`): an input
-warning's text can quote a student number, so only its file and column are kept."""
+scoreboard and each unit's result at that node (`marts.milestone_rates`). Both show the season
+against last year (`marts.season_curves`, `marts.season_outlook`). The units' one-page sheets
+read the same object: each unit's figures and sentences are its row of `marts.unit_sheet`
+(`UnitFacts`). The night's data-quality warnings arrive as counts and check names only
+(`QualityNote`): an input warning's text can quote a student number, so only its file and
+column are kept."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import duckdb
 
 from employment_eval.problems import Problem
 from employment_eval.publish import fetch_dicts, open_published
+from employment_eval.render.season import Season, read_season
 from employment_eval.render.standing import (
     UnitStanding,
     YearStanding,
@@ -69,9 +73,11 @@ class DegreeProgress:
     required: int
     gap: int  # max(0, ⌈t·N⌉ − E)
     pending: int  # destination counts, not yet verified (marts.verification_backlog)
+    verification_closes: int  # min(gap, pending): what verification alone would close
     gap_after_pending: int  # max(0, gap − pending)
     projected_bonus: int
     projected_deduction: Decimal
+    projected_label: str  # 扣 3 分 / 扣满 15 分（差 23 分） / 加 2 分 / —
     employed_change_previous: int | None
     rate_change_previous: Decimal | None
     employed_change_week: int | None
@@ -120,6 +126,53 @@ class BoardRow:
 
 
 @dataclass(frozen=True)
+class UnitFacts:
+    """A unit's row of marts.unit_sheet: its sheet's figures and sentences. The figures against
+    the next node are None after the year's last node."""
+
+    unit_code: str
+    next_node: dt.date | None
+    latest_export: dt.date | None
+    graduates: int | None
+    employed: int | None
+    rate: Decimal | None
+    gap: int | None
+    pending: int | None
+    verification_closes: int | None
+    gap_after_pending: int | None
+    employed_change_previous: int | None
+    employed_change_week: int | None
+    base_points: int | None
+    projected_points: Decimal | None
+    projected_bonus: int | None
+    points_at_risk: Decimal | None
+    at_risk_rank: int | None
+    at_risk_units: int | None
+    behind_rank: int | None
+    rank_in_group: int
+    group_units: int
+    quota: int
+    total_points: Decimal
+    status: str
+    last_year_export: dt.date | None
+    today_note: str
+    outlook_note: str | None
+    rank_note: str
+    last_year_note: str
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The year's row of marts.season_outlook."""
+
+    next_node: dt.date | None
+    at_risk_units: int | None
+    at_risk_points: Decimal | None
+    at_risk_note: str | None  # the ranked line (None: no node ahead)
+    last_year_note: str | None  # the school's rates against last year at the same date
+
+
+@dataclass(frozen=True)
 class QualityNote:
     """A warning of the night, without any value: where (file and column, or check) and how
     many."""
@@ -144,6 +197,18 @@ class Morning:
     provenance: Provenance
     standing: YearStanding  # the year's status, its reasons, the later decisions (marts)
     notes: tuple[QualityNote, ...] = ()
+    season: Season | None = None  # the season against last year (None: no export yet)
+    outlook: Outlook | None = None
+    facts: tuple[UnitFacts, ...] = ()  # each unit's sheet, in reference order
+
+    def fact(self, unit_code: str) -> UnitFacts | None:
+        return next((f for f in self.facts if f.unit_code == unit_code), None)
+
+    def progress_of(self, unit_code: str) -> UnitProgress | None:
+        return next((u for u in self.units if u.unit.code == unit_code), None)
+
+    def final_of(self, unit_code: str) -> UnitFinal | None:
+        return next((u for u in self.finals if u.unit.code == unit_code), None)
 
     @property
     def in_season(self) -> bool:
@@ -272,7 +337,66 @@ def _read(
         provenance=provenance,
         standing=standing,
         notes=notes,
+        season=read_season(con, year),
+        outlook=_outlook(con, year),
+        facts=_facts(con, year, units),
     )
+
+
+def _outlook(con: duckdb.DuckDBPyConnection, year: int) -> Outlook | None:
+    rows = fetch_dicts(con, "select * from marts.season_outlook where year = ?", [year])
+    if not rows:
+        return None
+    r = rows[0]
+    return Outlook(
+        next_node=r["next_milestone"],
+        at_risk_units=_int(r["at_risk_units"]),
+        at_risk_points=r["at_risk_points"],
+        at_risk_note=r["at_risk_note"],
+        last_year_note=r["last_year_note"],
+    )
+
+
+def _facts(
+    con: duckdb.DuckDBPyConnection, year: int, units: dict[str, Unit]
+) -> tuple[UnitFacts, ...]:
+    rows = fetch_dicts(con, "select * from marts.unit_sheet where year = ?", [year])
+    out = [
+        UnitFacts(
+            unit_code=r["unit_code"],
+            next_node=r["next_milestone"],
+            latest_export=r["latest_export_date"],
+            graduates=_int(r["graduates"]),
+            employed=_int(r["employed"]),
+            rate=r["employment_rate"],
+            gap=_int(r["gap_persons"]),
+            pending=_int(r["pending_verification"]),
+            verification_closes=_int(r["verification_closes"]),
+            gap_after_pending=_int(r["gap_after_verification"]),
+            employed_change_previous=_int(r["employed_change_previous"]),
+            employed_change_week=_int(r["employed_change_week"]),
+            base_points=_int(r["node_base_points"]),
+            projected_points=r["projected_node_points"],
+            projected_bonus=_int(r["projected_bonus"]),
+            points_at_risk=r["points_at_risk"],
+            at_risk_rank=_int(r["at_risk_rank"]),
+            at_risk_units=_int(r["at_risk_units"]),
+            behind_rank=_int(r["behind_rank_in_group"]),
+            rank_in_group=int(r["rank_in_group"]),
+            group_units=int(r["group_units"]),
+            quota=int(r["quota"]),
+            total_points=r["total_points"],
+            status=r["status"],
+            last_year_export=r["last_year_export_date"],
+            today_note=r["today_note"],
+            outlook_note=r["outlook_note"],
+            rank_note=r["rank_note"],
+            last_year_note=r["last_year_note"],
+        )
+        for r in rows
+        if r["unit_code"] in units
+    ]
+    return tuple(sorted(out, key=lambda f: units[f.unit_code].sort_order))
 
 
 def _exports(con: duckdb.DuckDBPyConnection, year: int) -> list[dt.date]:
@@ -332,9 +456,11 @@ def _progress(
                         required=int(r["required_employed"]),
                         gap=int(r["gap_persons"]),
                         pending=int(r["pending_verification"]),
+                        verification_closes=int(r["verification_closes"]),
                         gap_after_pending=int(r["gap_after_verification"]),
                         projected_bonus=int(r["projected_bonus"]),
                         projected_deduction=r["projected_deduction"],
+                        projected_label=r["projected_label"],
                         employed_change_previous=_int(r["employed_change_previous"]),
                         rate_change_previous=r["rate_change_previous"],
                         employed_change_week=_int(r["employed_change_week"]),

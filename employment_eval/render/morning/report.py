@@ -26,6 +26,7 @@ from employment_eval.render.morning.data import (
     UnitFinal,
     UnitProgress,
 )
+from employment_eval.render.season import SCHOOL, degree_chart, unit_chart
 from employment_eval.render.yearend.data import (
     DEGREE_NAMES,
     DEGREE_ORDER,
@@ -54,6 +55,18 @@ class GroupFinals:
 class GroupBoard:
     name: str
     rows: tuple[BoardRow, ...]
+
+
+@dataclass(frozen=True)
+class UnitCurve:
+    code: str
+    chart: charts.SeasonChart
+
+
+@dataclass(frozen=True)
+class GroupCurves:
+    name: str
+    units: tuple[UnitCurve, ...]
 
 
 def write_report(m: Morning, path: Path) -> Path:
@@ -104,7 +117,47 @@ def context(m: Morning) -> dict[str, object]:
         ],
         "degree_names": DEGREE_NAMES,
         "provenance_items": text.provenance_items(m),
+        "school_charts": _school_charts(m),
+        "unit_curves": _unit_curves(m),
+        "has_last_year": bool(m.season and m.season.has_last_year),
     }
+
+
+def _school_charts(m: Morning) -> list[charts.SeasonChart]:
+    """The whole school, a chart per degree: this season, last year, the targets."""
+    if m.season is None:
+        return []
+    out = []
+    for degree in DEGREE_ORDER:
+        title = f"全校{DEGREE_NAMES[degree]}就业率"
+        chart = degree_chart(m.season, SCHOOL, degree, title, school=False, width=300, height=210)
+        if chart is not None:
+            out.append(chart)
+    return out
+
+
+def _unit_curves(m: Morning) -> list[GroupCurves]:
+    """Each unit's degrees in one small chart, per group in reference order."""
+    if m.season is None:
+        return []
+    units = {b.unit.code: b.unit for b in m.board}
+    out = []
+    for group in GROUP_ORDER:
+        members = sorted(
+            (u for u in units.values() if u.group == group and m.season.of(u.code)),
+            key=lambda u: u.sort_order,
+        )
+        if members:
+            out.append(
+                GroupCurves(
+                    GROUP_NAMES[group],
+                    tuple(
+                        UnitCurve(u.code, unit_chart(m.season, u.code, u.short_name))
+                        for u in members
+                    ),
+                )
+            )
+    return out
 
 
 def _behind_chart(m: Morning, node: str) -> charts.BarChart | None:
@@ -124,4 +177,4 @@ def _behind_chart(m: Morning, node: str) -> charts.BarChart | None:
     ]
     series = [DEGREE_NAMES[d] for d in DEGREE_ORDER]
     title = f"各单位距{node}目标尚差人数（按学历堆叠）"
-    return charts.stacked_bars(bars, series, title, width=860)
+    return charts.stacked_bars(bars, series, title, width=860, unit="人")
