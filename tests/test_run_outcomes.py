@@ -52,6 +52,7 @@ def test_the_year_is_the_latest_with_data_and_a_year_without_data_is_refused(pla
     made = cli("rules", "new", "--year", "2022", "--from", "2021", "--rules", str(place["rules"]))
     assert made.returncode == 0, made.stderr
     assert (place["rules"] / "2022.toml").exists()
+    assert "2022 年度自动成为默认的评估年度" in made.stdout  # said when the file is made
 
     first = run(place, "--as-of", "2021-12-20")
     assert first.returncode == 0, first.stderr

@@ -114,9 +114,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     official = out.name == f"{args.year}.toml"
     print(f"已生成 {args.year} 年度的规则文件：{out}")
     print(f"（由 {from_year} 年度规则 {old.path} 复制，日期已移到 {args.year} 年。）")
-    print("请按新年度的评估办法修改目标、分值、名额与口径设置，并填写文号，然后检查：")
+    print("请按新年度的评估办法修改目标、分值、名额与口径设置，核对文号，然后检查：")
     print(f"  employment-eval rules check {out}")
-    if not official:
+    if official:
+        print(
+            f"在 {args.year} 届的第一次导出放入原始数据文件夹之前，不带 --year 的运行仍评估"
+            f"原来的年度；第一次导出放入之后，{args.year} 年度自动成为默认的评估年度。"
+        )
+    else:
         print(
             f"注意：只有规则文件夹中名为 {args.year}.toml 的文件才是正式规则；此文件可作草案试算："
         )
