@@ -34,18 +34,8 @@ units as (
     select * from reference.units
 ),
 
-run_context as (
-    select * from meta.run_context
-),
-
 next_node as (
-    select
-        rule_milestones.year,
-        min(rule_milestones.milestone_date) as next_milestone
-    from rule_milestones
-    cross join run_context
-    where rule_milestones.milestone_date >= run_context.as_of_date
-    group by rule_milestones.year
+    select * from intermediate.int_next_nodes
 ),
 
 latest as (

@@ -38,18 +38,8 @@ rule_milestones as (
     select * from reference.rule_milestones
 ),
 
-run_context as (
-    select * from meta.run_context
-),
-
 next_nodes as (
-    select
-        rule_milestones.year,
-        min(rule_milestones.milestone_date) as next_milestone
-    from rule_milestones
-    cross join run_context
-    where rule_milestones.milestone_date >= run_context.as_of_date
-    group by rule_milestones.year
+    select * from intermediate.int_next_nodes
 ),
 
 unit_progress as (
