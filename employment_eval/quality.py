@@ -401,12 +401,20 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
             column = column.cast(pa.timestamp("us"))
         if str(kind) in _MASKED and column.null_count:
             columns[name] = column.to_pandas(types_mapper=_masked_dtype)
+        elif _is_text(kind) and len(column) and column.null_count == len(column):
+            columns[name] = pd.Series([None] * len(column), dtype=object)  # as .df() gives it
         else:
             columns[name] = column.to_pandas()
     frame = pd.DataFrame(columns, columns=table.column_names)
     if not table.column_names:
         frame.index = pd.RangeIndex(table.num_rows)
     return frame
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _masked_dtype(kind: pa.DataType):

@@ -10,6 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import fastexcel
 import numpy as np
 import openpyxl
 import polars as pl
@@ -131,14 +132,24 @@ def rewrite_sheet(path: Path, change) -> None:
 
 
 def test_the_sheet_rows_that_hold_a_value(tmp_path) -> None:
-    """Empty rows, empty strings and a formula without a value hold none; a cell formatted
-    beyond the data does not either."""
+    """Empty rows, empty strings and a number formula without a value hold none; a cell
+    formatted beyond the data does not either; a text formula's empty result does (the reader
+    shows it as an empty text): the rows the reader itself returns."""
     path = workbook(tmp_path / "a.xlsx", [["学号", "姓名"], ["1", ""], ["", ""], [], ["3", "x"]])
     wb = openpyxl.load_workbook(path)
     wb.active["A8"] = "=NA()"
     wb.active["C10"].number_format = "0.00"
     wb.save(path)
     assert sheetrows.valued_rows(path).tolist() == [1, 2, 5]
+    assert fastexcel.read_excel(path).load_sheet(0, header_row=None).height == 5
+
+    def text_formula(data: bytes) -> bytes:  # =IF(1,"","") as Excel writes it
+        return data.replace(b'<c r="A8"><f>NA()</f><v></v></c>',
+                            b'<c r="A8" t="str"><f>IF(1,"","")</f><v></v></c>')  # fmt: skip
+
+    rewrite_sheet(path, text_formula)
+    assert sheetrows.valued_rows(path).tolist() == [1, 2, 5, 8]
+    assert fastexcel.read_excel(path).load_sheet(0, header_row=None).height == 8
 
 
 def test_a_row_written_twice_and_a_row_the_reader_lacks_part(tmp_path, monkeypatch) -> None:

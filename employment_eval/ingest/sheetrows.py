@@ -54,9 +54,11 @@ def valued_rows(path: Path) -> np.ndarray:
 class _Rows:
     """The walk over the sheet XML, slice by slice: each row element from its tag to the next
     one's, its number (its r attribute, or the one before plus one) and whether a cell in it
-    holds a value (<v>, a cached formula result too, even empty) or an inline string (<is>),
-    as the reader shows them. Only `bytes.find` (memchr) and a few anchored regular
-    expressions run per row."""
+    holds a value as the reader shows it: a non-empty <v> (a cached formula result too), an
+    empty <v></v> of a text cell (t="str": =IF(…,"",…) is an empty text), or an inline string
+    (<is>, even empty). An empty <v></v> of a number cell (a formula never calculated) is
+    nothing to the reader. Only `bytes.find` (memchr) and a few anchored regular expressions
+    run per row."""
 
     def __init__(self) -> None:
         self.row = b""  # "<row", or "<x:row" when the sheet's tags carry a prefix
@@ -87,9 +89,12 @@ class _Rows:
     def _prefix(self, prefix: bytes) -> None:
         self.row = b"<" + prefix + b"row"
         self.value = b"<" + prefix + b"v>"
-        # a value or an inline string, not a self-closing <v/>: what the reader shows as a
-        # cell (an empty cached formula result or inline string is an empty text, not nothing)
-        self.any_value = re.compile(b"<" + re.escape(prefix) + rb"(?:v|is)(?:\s[^>]*)?(?<!/)>")
+        self.empty_value = self.value + b"</" + prefix + b"v>"
+        self.cell = b"<" + prefix + b"c"
+        # an inline string (even empty), or a value with attributes: not a self-closing one
+        self.any_value = re.compile(
+            b"<" + re.escape(prefix) + rb"(?:is(?:\s[^>]*)?(?<!/)>|v\s[^>]*(?<!/)>)"
+        )
 
     def _next_row(self, buf: bytes, position: int) -> int:
         while (start := buf.find(self.row, position)) >= 0:
@@ -100,11 +105,17 @@ class _Rows:
         return -1
 
     def _holds_value(self, buf: bytes, start: int, end: int) -> bool:
-        """A <v> between start and end (the common case, found by memchr), else any value or
-        inline string."""
+        """A value the reader shows between start and end: a non-empty <v> (the common case,
+        found by memchr), an empty one of a text cell, else an inline string."""
         assert self.any_value is not None
-        if buf.find(self.value, start, end) >= 0:
-            return True
+        position = start
+        while (found := buf.find(self.value, position, end)) >= 0:
+            if not buf.startswith(self.empty_value, found):
+                return True
+            cell = buf.rfind(self.cell, start, found)
+            if cell >= 0 and _TEXT_CELL.match(buf, cell, found):
+                return True
+            position = found + len(self.empty_value)
         return self.any_value.search(buf, start, end) is not None
 
     def _rows(self, buf: bytes, done: bool) -> int:
@@ -124,6 +135,9 @@ class _Rows:
                 self.found.append(self.previous)
             start = following
         return len(buf)
+
+
+_TEXT_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*\bt="str"')
 
 
 def first_parting_row(xml_rows: np.ndarray, reader_rows: np.ndarray) -> int | None:
