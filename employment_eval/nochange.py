@@ -21,8 +21,7 @@ import duckdb
 
 from employment_eval import publish, warehouse
 from employment_eval.failures import RunFailed
-from employment_eval.ingest.discover import discover
-from employment_eval.ingest.read import sha256_of
+from employment_eval.ingest.discover import discover, sha256_of
 from employment_eval.options import RunOptions, as_shanghai
 from employment_eval.paths import (
     EXPECTATIONS_DIR,

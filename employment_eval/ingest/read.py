@@ -11,7 +11,6 @@ leaves it out of every cross-file rule)."""
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from employment_eval.ingest.discover import (  # re-exported: the discovery API 
     discover,
     os_reason,
     raw_dir_problem,
+    sha256_of,
 )
 from employment_eval.problems import Problem
 
@@ -59,14 +59,6 @@ class RawTable:
     @property
     def unreadable(self) -> bool:
         return bool(self.problems)
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _is_utf8(data: bytes) -> bool:
