@@ -73,7 +73,7 @@ FEW_STORED = 10
 SIZES = {"100k": 31.81, "1m": 318.1, "10m": 3181.0}  # scale 1 = 3,144 graduates
 R50 = (50.0, 40)  # scale, exports
 QUICK = {"season_exports": 31, "sizes": {"100k": 3.181, "1m": 31.81}, "r50": (5.0, 8)}
-ALL = ("a", "b", "c", "size", "night10m", "r50", "runner", "startup", "prefect", "cli")
+ALL = ("a", "b", "c", "size", "floor", "night10m", "r50", "runner", "startup", "prefect", "cli")
 TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak RSS
     "a wall": ("a", "wall", 30.0),
     "b wall": ("b", "wall", 10.0),
@@ -86,7 +86,10 @@ TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak
     "scale 50 x 40 peak": ("r50", "rss", 3072.0),
 }
 # whole command-line process, against a running server (scenario cli)
-TARGETS_CLI = {"one new export": ("night", 5.0), "nothing new": ("nothing_new", 2.0)}
+TARGETS_CLI = {"one new export": ("night", 3.0), "nothing new": ("nothing_new", 0.5)}
+TARGET_FIRST_LINE = 0.5  # s to the command line's first console line, every case
+TARGET_FLOOR_RATIO = 1.5  # one export: whole run / (DuckDB read_csv + the models' SQL)
+TARGET_10M = {"wall": 70.0, "peak_mb": 3072.0}  # one 10 M export, whole process tree
 TARGET_RATIO_BC = 1.5
 TARGET_RATIO_RUNNER = 1.3
 
@@ -282,6 +285,44 @@ def _worker_runner(args: argparse.Namespace) -> dict:
     return {"wall": rounds, "cpu": cpu, "models": len(models)}
 
 
+def _worker_floor(args: argparse.Namespace) -> dict:
+    """The floor of a one-export run: DuckDB reading the export into a table (`read_csv`,
+    DuckDB's own settings), then the models' SQL executed directly (dependency order, one
+    transaction) on the working database the whole run left (args.work); peak RSS per part."""
+    import duckdb
+
+    from employment_eval import build, runner
+    from employment_eval.paths import SQL_DIR
+
+    export = next((Path(args.raw) / "registrations").glob("*.csv"))
+    table_db = Path(args.result).with_suffix(".floor.duckdb")
+    parts: dict[str, dict] = {}
+    try:
+        with _Stage("read", parts):
+            con = duckdb.connect(str(table_db))
+            con.execute("create table export as select * from read_csv(?)", [str(export)])
+            rows = con.execute("select count(*) from export").fetchone()[0]
+            con.close()
+    finally:
+        for leftover in (table_db, table_db.with_suffix(".duckdb.wal")):
+            leftover.unlink(missing_ok=True)
+    models = runner.topological_order(
+        runner.discover(SQL_DIR, materializations=build.MATERIALIZATIONS)
+    )
+    statements = [
+        f"create or replace {m.materialized} {m.schema}.{m.name} as\n{runner.query_body(m.sql)}\n"
+        for m in models
+    ]
+    with _Stage("sql", parts):
+        con = duckdb.connect(args.work)
+        con.execute("begin transaction")
+        for statement in statements:
+            con.execute(statement)
+        con.execute("commit")
+        con.close()
+    return {"parts": parts, "rows": rows, "models": len(models)}
+
+
 def _worker_flow(args: argparse.Namespace) -> dict:
     """The real Prefect flow against the server in PREFECT_API_URL."""
     t0 = time.perf_counter()
@@ -301,7 +342,12 @@ def _worker_flow(args: argparse.Namespace) -> dict:
 
 def worker_main(args: argparse.Namespace) -> None:
     _Stage.profile_dir = Path(args.profile) if args.profile else None
-    workers = {"flow": _worker_flow, "runner": _worker_runner, "stages": _worker_stages}
+    workers = {
+        "flow": _worker_flow,
+        "runner": _worker_runner,
+        "stages": _worker_stages,
+        "floor": _worker_floor,
+    }
     out = workers[args.worker](args)
     Path(args.result).write_text(json.dumps(out), encoding="utf-8")
 
@@ -680,6 +726,82 @@ def scenario_r50(report: dict, args, scratch: Path) -> None:
     )
 
 
+def scenario_floor(report: dict, args, scratch: Path) -> None:
+    """One CSV export of 1 M and 10 M graduates against its floor, in rounds: the whole run's
+    stages (a fresh process), the floor (DuckDB `read_csv` of the same file; the models' SQL
+    executed directly on the working database that run left), and `employment-eval run`
+    against a running Prefect server (a fresh working area: every output it writes; wall,
+    first line and peak of the whole process tree). Ratios per round, then their median."""
+    sizes = [k for k in ("1m", "10m") if k in args.size_list and k in args.sizes]
+    data = {k: generate(args.data, args.sizes[k], 1, "csv") for k in sizes}
+    home = Path(tempfile.mkdtemp(prefix="ee-bench-prefect-"))
+    proc, url, _ = start_prefect(home)
+    env = {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
+    rounds: dict[str, list[dict]] = {k: [] for k in sizes}
+    print("(floor) one export: whole run, floor, command line, in rounds", flush=True)
+    try:
+        for i in range(max(args.runs_size, args.big_runs)):
+            for k in sizes:
+                if i >= (args.big_runs if k == "10m" else args.runs_size):
+                    continue
+                place = scratch / f"floor-{k}-{i}"
+                whole = run_worker("stages", data[k], place / WORK, place / MARTS)
+                floor = run_worker("floor", data[k], place / WORK, place / MARTS)
+                shutil.rmtree(place, ignore_errors=True)
+                cli = _cli_run(scratch / f"floor-cli-{k}-{i}", env, raw=data[k])
+                shutil.rmtree(scratch / f"floor-cli-{k}-{i}", ignore_errors=True)
+                rounds[k].append(_floor_round(whole, floor, cli))
+                r = rounds[k][-1]
+                print(
+                    f"  {k} round {i + 1}: floor {r['floor_s']:.2f} s (read {r['read_s']:.2f} + "
+                    f"SQL {r['sql_s']:.2f}); stages {r['stages_s']:.2f} s = "
+                    f"{r['stages_ratio']:.2f}x (load {r['load_stages']:.2f}); command line "
+                    f"{r['cli_s']:.2f} s = {r['cli_ratio']:.2f}x, peak tree "
+                    f"{r['cli_peak_mb']:.0f} MB, first line {r['cli_first_line_s']:.2f} s "
+                    f"(load {r['load_cli']:.2f})",
+                    flush=True,
+                )
+    finally:
+        stop_prefect(proc)
+        shutil.rmtree(home, ignore_errors=True)
+    report["floor"] = {
+        k: {
+            "graduates": graduates(data[k]),
+            "rounds": v,
+            "median": {key: statistics.median(r[key] for r in v) for key in v[0]},
+        }
+        for k, v in rounds.items()
+        if v
+    }
+
+
+def _floor_round(whole: dict, floor: dict, cli: dict) -> dict:
+    st, fp = whole["stages"], floor["parts"]
+    read, sql = fp["read"]["wall_s"], fp["sql"]["wall_s"]
+    return {
+        "read_s": read,
+        "sql_s": sql,
+        "floor_s": read + sql,
+        "read_peak_mb": fp["read"]["peak_rss_mb"],
+        "sql_peak_mb": fp["sql"]["peak_rss_mb"],
+        **{f"{s}_s": st[s]["wall_s"] for s in STAGES},
+        **{f"{s}_peak_mb": st[s]["peak_rss_mb"] for s in STAGES},
+        "stages_s": st["total"]["wall_s"],
+        "stages_peak_mb": st["total"]["peak_rss_mb"],
+        "stages_ratio": st["total"]["wall_s"] / (read + sql),
+        "ingest_over_read": st["ingest"]["wall_s"] / read,
+        "build_over_sql": st["build"]["wall_s"] / sql,
+        "stages_process_s": whole["driver"]["process_wall_s"],
+        "cli_s": cli["wall_s"],
+        "cli_ratio": cli["wall_s"] / (read + sql),
+        "cli_peak_mb": cli["peak_tree_mb"],
+        "cli_first_line_s": cli["first_line_s"],
+        "load_stages": whole["driver"]["load1_before"],
+        "load_floor": floor["driver"]["load1_before"],
+        "load_cli": cli["load1"],
+    }
+
+
 def scenario_runner(report: dict, args, scratch: Path) -> None:
     """build_models vs. direct SQL, alternating in one process, on the demo season."""
     demo = generate(args.data, 1, None, "mixed")  # what `make demo` generates
@@ -785,19 +907,84 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
     }
 
 
-def _cli_run(place: Path, env: dict) -> tuple[float, float, str]:
-    """`employment-eval run` as the centre runs it: (wall s of the whole process, load before,
-    stdout)."""
-    load = Load.before_run()
-    cmd = [*_cli(), "run", "--raw", str(place / "raw"), "--marts", str(place / MARTS)]
-    cmd += ["--work", str(place / WORK), "--as-of", AS_OF]
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants (KB), from /proc."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, p in parent.items() if p == pid and c not in tree]
+        tree.update(kids)
+        frontier += kids
+    total = 0
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    for pid in tree:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kb
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_tree(cmd: list[str], env: dict, interval: float = 0.02) -> dict:
+    """A whole command as a user runs it: wall seconds from start to exit, seconds to its
+    first console line (stdout or stderr), the peak of the summed RSS of its process tree
+    (sampled every `interval` s), exit code and output."""
+    import threading
+
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=_env(env), capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first: list[float] = []
+    out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def pump(stream, name: str) -> None:
+        for line in stream:
+            if not first:
+                first.append(time.perf_counter() - start)
+            out[name].append(line)
+
+    pumps = [
+        threading.Thread(target=pump, args=(proc.stdout, "stdout"), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, "stderr"), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(interval)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+    for t in pumps:
+        t.join()
+    return {
+        "wall_s": wall,
+        "first_line_s": first[0] if first else math.nan,
+        "peak_tree_mb": peak / 1024,
+        "returncode": proc.returncode,
+        "stdout": "".join(out["stdout"]),
+        "stderr": "".join(out["stderr"]),
+    }
+
+
+def _cli_run(place: Path, env: dict, raw: Path | None = None) -> dict:
+    """`employment-eval run` as the centre runs it (run_tree: wall, first line, peak of the
+    process tree), with the load before it."""
+    load = Load.before_run()
+    cmd = [*_cli(), "run", "--raw", str(raw or place / "raw"), "--marts", str(place / MARTS)]
+    cmd += ["--work", str(place / WORK), "--as-of", AS_OF]
+    r = run_tree(cmd, _env(env))
+    if r["returncode"] != 0:
+        sys.stderr.write(r["stdout"][-3000:] + r["stderr"][-3000:])
         raise SystemExit(f"command line run failed ({place})")
-    return wall, load, proc.stdout
+    return {**r, "load1": load}
 
 
 def scenario_cli(report: dict, args, scratch: Path) -> None:
@@ -820,17 +1007,19 @@ def scenario_cli(report: dict, args, scratch: Path) -> None:
         same = True
         for i in range(args.runs):
             place = night_place(warm, scratch / f"cli-{i}", season, [*stored, new])
-            wall, load, out = _cli_run(place, env)
-            runs["night"].append({"wall_s": wall, "load1": load})
+            night = _cli_run(place, env)
+            runs["night"].append(night)
             same &= marts_digest(place / MARTS) == first["marts_digest"]
             published = (place / MARTS).read_bytes()
-            wall, load, out = _cli_run(place, env)
-            assert "没有新的输入" in out and (place / MARTS).read_bytes() == published, out
-            runs["nothing_new"].append({"wall_s": wall, "load1": load})
+            again = _cli_run(place, env)
+            assert "没有新的输入" in again["stdout"], again["stdout"]
+            assert (place / MARTS).read_bytes() == published
+            runs["nothing_new"].append(again)
             print(
-                f"  round {i + 1}: one new export {runs['night'][-1]['wall_s']:.2f} s "
-                f"(load {runs['night'][-1]['load1']:.2f}), nothing new {wall:.2f} s "
-                f"(load {load:.2f})",
+                f"  round {i + 1}: one new export {night['wall_s']:.2f} s (first line "
+                f"{night['first_line_s']:.2f} s, load {night['load1']:.2f}), nothing new "
+                f"{again['wall_s']:.2f} s (first line {again['first_line_s']:.2f} s, load "
+                f"{again['load1']:.2f})",
                 flush=True,
             )
             shutil.rmtree(place, ignore_errors=True)
@@ -841,7 +1030,10 @@ def scenario_cli(report: dict, args, scratch: Path) -> None:
         k: {
             "median_wall_s": statistics.median(r["wall_s"] for r in v),
             "walls": [r["wall_s"] for r in v],
+            "first_line_s": [r["first_line_s"] for r in v],
+            "peak_tree_mb": statistics.median(r["peak_tree_mb"] for r in v),
             "load1": statistics.median(r["load1"] for r in v),
+            "loads": [r["load1"] for r in v],
             "runs": len(v),
         }
         for k, v in runs.items()
@@ -931,6 +1123,27 @@ def print_table(report: dict) -> None:
                 + ", ".join(f"{w:.2f}" for w in c["walls"])
                 + ")"
             )
+    for k, fl in report.get("floor", {}).items():
+        m = fl["median"]
+        print(
+            f"floor {k} ({fl['graduates']:,} graduates, {len(fl['rounds'])} rounds, median): "
+            f"DuckDB read_csv {m['read_s']:.2f} s ({m['read_peak_mb']:.0f} MB) + models' SQL "
+            f"{m['sql_s']:.2f} s ({m['sql_peak_mb']:.0f} MB) = {m['floor_s']:.2f} s "
+            f"(load {m['load_floor']:.2f})"
+        )
+        print(
+            f"  stages {m['stages_s']:.2f} s = {m['stages_ratio']:.2f}x the floor (ingest "
+            f"{m['ingest_s']:.2f} s = {m['ingest_over_read']:.2f}x read, build {m['build_s']:.2f}"
+            f" s = {m['build_over_sql']:.2f}x SQL, audit {m['audit_s']:.2f} s, publish "
+            f"{m['publish_s']:.2f} s); peak MB ingest {m['ingest_peak_mb']:.0f}, build "
+            f"{m['build_peak_mb']:.0f}, audit {m['audit_peak_mb']:.0f}, publish "
+            f"{m['publish_peak_mb']:.0f} (load {m['load_stages']:.2f})"
+        )
+        print(
+            f"  command line {m['cli_s']:.2f} s = {m['cli_ratio']:.2f}x the floor; peak of the "
+            f"process tree {m['cli_peak_mb']:.0f} MB; first line {m['cli_first_line_s']:.2f} s "
+            f"(load {m['load_cli']:.2f})"
+        )
     pf = report.get("prefect")
     if pf:
         print(
@@ -965,6 +1178,29 @@ def judge(report: dict) -> dict:
             value = report["cli"][key]["median_wall_s"]
             verdict = "met" if value <= limit else "MISSED"
             out[f"{name} night, whole process <= {limit:g} s"] = f"{value:.2f} s — {verdict}"
+    firsts = [t for c in report.get("cli", {}).values() for t in c.get("first_line_s", [])]
+    firsts += [r["cli_first_line_s"] for f in report.get("floor", {}).values() for r in f["rounds"]]
+    if firsts:
+        worst = max(firsts)
+        verdict = "met" if worst <= TARGET_FIRST_LINE else "MISSED"
+        out[f"first console line, every run <= {TARGET_FIRST_LINE:g} s"] = (
+            f"{worst:.2f} s (slowest of {len(firsts)}) — {verdict}"
+        )
+    for k, fl in report.get("floor", {}).items():
+        m = fl["median"]
+        for what in ("stages", "cli"):
+            r = m[f"{what}_ratio"]
+            verdict = "met" if r <= TARGET_FLOOR_RATIO else "MISSED"
+            out[f"{k} {what} / floor <= {TARGET_FLOOR_RATIO:g}"] = f"{r:.2f} — {verdict}"
+        if k == "10m":
+            for what, value in (("stages", m["stages_s"]), ("command line", m["cli_s"])):
+                verdict = "met" if value <= TARGET_10M["wall"] else "MISSED"
+                out[f"10m {what} wall <= {TARGET_10M['wall']:g} s"] = f"{value:.1f} s — {verdict}"
+            peak = m["cli_peak_mb"]
+            verdict = "met" if peak <= TARGET_10M["peak_mb"] else "MISSED"
+            out[f"10m process tree peak <= {TARGET_10M['peak_mb']:g} MB"] = (
+                f"{peak:.0f} MB — {verdict}"
+            )
     for name, same in report.get("identical", {}).items():
         out[f"marts identical: {name}"] = "yes" if same else "NO"
     if report.get("runner"):
@@ -987,7 +1223,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load-wait", type=float, default=600.0, help="at most this long (s)")
     p.add_argument("--data", type=Path, default=RESULTS / "data", help="generated data cache")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
-    p.add_argument("--worker", choices=("stages", "flow", "runner"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--worker", choices=("stages", "flow", "runner", "floor"), help=argparse.SUPPRESS
+    )
     p.add_argument("--profile", help=argparse.SUPPRESS)  # worker: pyinstrument text per stage
     p.add_argument("--rounds", type=int, default=9, help=argparse.SUPPRESS)
     for opt in ("--raw", "--work", "--marts", "--as-of", "--result"):
@@ -1035,6 +1273,9 @@ def main(argv: list[str] | None = None) -> int:
             save()
         if "size" in which:
             scenario_sizes(report, args, scratch)
+            save()
+        if "floor" in which:
+            scenario_floor(report, args, scratch)
             save()
         if "night10m" in which and not args.quick:
             scenario_night10m(report, args, scratch)
