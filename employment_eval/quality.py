@@ -445,7 +445,8 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow result as the pandas frame DuckDB's own `.df()` gives (the dtypes GX has always
     seen): integers and booleans as numpy without nulls and masked (Int32, boolean) with them,
     DECIMAL and HUGEINT as float64, DATE as datetime64[us], text as pandas strings (a text
-    column without any value as objects, as `.df()` gives it). Arrow is ~10× faster than `.df()` and needs a fraction of its memory."""
+    column without any value as objects, as `.df()` gives it). Arrow is ~10× faster than
+    `.df()` and needs a fraction of its memory."""
     import pandas as pd
     import pyarrow as pa
 
