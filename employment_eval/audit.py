@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import gate_worker, publish, quality, runner
+from employment_eval import gate_rows, gate_worker, publish, quality, runner
 from employment_eval.paths import SQL_DIR
 
 REPORTS_KEPT = 30  # report folders of the most recent runs kept in <work>/reports/
@@ -264,9 +264,28 @@ def _validate_all(
 
 
 def _validate(validator, suite: quality.Suite, con, chunk_rows: int) -> list[quality.Outcome]:
-    """The suite's frame, read and validated chunk by chunk (a query error: SuiteError)."""
+    """The suite's frame, read and validated chunk by chunk (a query error: SuiteError); of a
+    suite whose rows are judged on their own, the rows that may fail (gate_rows)."""
     parameters = quality.suite_parameters(suite, con)
-    return validator.validate(suite, quality.suite_tables(suite, con, chunk_rows), parameters)
+    count = gate_rows.FrameCount()
+    tables = quality.suite_tables(suite, con, chunk_rows, parameters=parameters, count=count)
+    outcomes = validator.validate(suite, tables, parameters)
+    return _whole_rows(outcomes, count, 0)
+
+
+def _whole_rows(
+    outcomes: list[quality.Outcome], count: gate_rows.FrameCount, skipped: int
+) -> list[quality.Outcome]:
+    """rows_checked of the whole frame: the rows GX saw, or (narrowed) all the frame's rows,
+    plus the rows of files validated on an earlier night."""
+    if not count.narrowed and not skipped:
+        return outcomes
+    return [
+        dataclasses.replace(
+            o, rows_checked=(count.rows if count.narrowed else o.rows_checked) + skipped
+        )
+        for o in outcomes
+    ]
 
 
 def _validate_new_files(
@@ -278,10 +297,13 @@ def _validate_new_files(
     ledger = quality.FileLedger(suite)
     skipped = quality.skipped_rows(con, suite)
     parameters = quality.suite_parameters(suite, con)
-    tables = map(ledger.observe, quality.suite_tables(suite, con, chunk_rows))
-    outcomes = validator.validate(suite, tables, parameters)
+    count = gate_rows.FrameCount()
+    tables = quality.suite_tables(suite, con, chunk_rows, parameters=parameters, count=count)
+    outcomes = validator.validate(suite, map(ledger.observe, tables), parameters)
+    if count.narrowed:  # GX saw the rows that may fail: every file's rows from DuckDB
+        ledger.rows = count.per_file
     quality.record_passed(con, suite, ledger.passed(outcomes), fingerprint)
-    return [dataclasses.replace(o, rows_checked=o.rows_checked + skipped) for o in outcomes]
+    return _whole_rows(outcomes, count, skipped)
 
 
 def _result(o: quality.Outcome, title: str) -> CheckResult:

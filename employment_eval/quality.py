@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from employment_eval import gate_rows
 from employment_eval.paths import EXPECTATIONS_DIR
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported where used (~0.2 s at start-up)
@@ -324,10 +325,18 @@ def as_frame(table: pa.Table | pd.DataFrame) -> pd.DataFrame:
 
 
 def suite_tables(
-    suite: Suite, con: duckdb.DuckDBPyConnection, chunk_rows: int | None = CHUNK_ROWS
+    suite: Suite,
+    con: duckdb.DuckDBPyConnection,
+    chunk_rows: int | None = CHUNK_ROWS,
+    *,
+    parameters: dict[str, list] | None = None,
+    count: gate_rows.FrameCount | None = None,
 ) -> Iterator[pa.Table | pd.DataFrame]:
     """`suite_frames` before the pandas conversion: Arrow tables (the published-columns
-    frame is built as pandas). The validator converts them, possibly in another process."""
+    frame is built as pandas). The validator converts them, possibly in another process.
+    With `count`, a suite whose rows are judged on their own yields only the rows that may
+    fail (gate_rows.narrow: the results are those of the whole frame) and the whole frame's
+    rows are counted into `count`."""
     import pyarrow as pa
 
     if suite.frame == "published_columns":
@@ -341,7 +350,15 @@ def suite_tables(
     plan = frame_plan(suite, available)
     select = frame_query(suite, plan.columns)
     reader = None
+    narrowed = False
     try:
+        if count is not None and plan.chunked:
+            column = suite.per_file.column if suite.per_file else None
+            chosen = gate_rows.narrow(
+                con, select, suite.expectations, parameters or {}, column, count
+            )
+            narrowed = chosen is not None
+            select = chosen or select
         if not plan.chunked or chunk_rows is None:
             yield sort_table(con.sql(select).to_arrow_table(), suite.row_id)
             return
@@ -371,6 +388,8 @@ def suite_tables(
     finally:
         if reader is not None:  # also when the consumer stops early: free the connection
             reader.close()
+        if narrowed:
+            gate_rows.drop(con, suite.expectations)
 
 
 def frame_query(suite: Suite, columns: Sequence[str]) -> str:

@@ -1,0 +1,175 @@
+"""The rows of a large frame that Great Expectations must see, chosen by DuckDB.
+
+A suite whose every expectation judges each row on its own, or checks that a key is unique,
+gets the same results from GX on the rows that *may* fail as on the whole frame: a row's
+outcome depends on the row alone (or, for uniqueness, on the other rows of its key, which are
+handed over with it). DuckDB picks those rows in one pass at its own pace; GX then validates
+them — every failing row, every count, every sample value is GX's, exactly as on the whole
+frame (tests/test_gate_rows.py compares the two on planted failures).
+
+The predicates are deliberately wide: a row is handed over when DuckDB cannot be sure it
+passes (a null compared, a row condition ignored, a hash bucket shared with a duplicate).
+Only expectation types, arguments and column types whose semantics DuckDB and pandas share
+exactly are narrowed (`NARROWED`: text and integers compared by value, dates by day, keys of
+text, integers, dates or booleans); any other suite is validated whole, as before. The
+frame's own row count (and its rows per file, for `per_file` suites) comes from the same
+DuckDB pass, so `rows_checked` is that of the whole frame.
+
+GX's Data Docs (written only when a check fails) count the rows GX saw for their percentages;
+the counts, failing rows and samples of the report and the console are the whole frame's."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+INTEGERS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
+ORDERED = INTEGERS | {"DATE"}  # compared alike by DuckDB and by pandas (datetime64 for DATE)
+KEYS = INTEGERS | {"VARCHAR", "DATE", "BOOLEAN"}  # equal alike in DuckDB and pandas
+CONDITION = {"row_condition", "condition_parser"}  # ignored: a wider choice of rows
+NARROWED = {  # expectation type → the arguments it may have
+    "expect_column_values_to_not_be_null": {"column"} | CONDITION,
+    "expect_column_values_to_be_in_set": {"column", "value_set"} | CONDITION,
+    "expect_column_pair_values_a_to_be_greater_than_b": {
+        "column_A",
+        "column_B",
+        "or_equal",
+        "ignore_row_if",
+    }
+    | CONDITION,
+    "expect_compound_columns_to_be_unique": {"column_list"} | CONDITION,
+    "expect_column_values_to_be_unique": {"column"} | CONDITION,
+}
+
+
+@dataclass
+class FrameCount:
+    """What DuckDB counted of the whole frame: its rows, and its rows per file."""
+
+    rows: int = 0
+    per_file: Counter[str] = field(default_factory=Counter)
+    narrowed: bool = False
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(int(value))
+
+
+def _values(spec: Any, parameters: dict[str, list]) -> list | None:
+    if isinstance(spec, dict) and set(spec) == {"$PARAMETER"}:
+        return parameters.get(spec["$PARAMETER"])
+    return list(spec) if isinstance(spec, list | tuple | set) else None
+
+
+def predicates(
+    expectations: Sequence[dict], types: dict[str, str], parameters: dict[str, list]
+) -> tuple[list[str], list[list[str]]] | None:
+    """(row predicates, uniqueness keys): a row may fail when a predicate holds or its key
+    occurs more than once. None when an expectation cannot be narrowed exactly."""
+    rows: list[str] = []
+    keys: list[list[str]] = []
+    for exp in expectations:
+        kind, kwargs = exp["type"], exp["kwargs"]
+        if kind not in NARROWED or not set(kwargs) <= NARROWED[kind]:
+            return None
+        if kind == "expect_column_values_to_not_be_null":
+            kind_of = types.get(kwargs["column"])
+            if kind_of is None or kind_of in ("FLOAT", "DOUBLE") or "[" in kind_of:
+                return None  # (pandas counts NaN as null; DuckDB does not)
+            if not (kind_of in KEYS or kind_of.startswith(("DECIMAL", "TIMESTAMP"))):
+                return None
+            rows.append(f"{_q(kwargs['column'])} is null")
+        elif kind == "expect_column_values_to_be_in_set":
+            column, kind_of = kwargs["column"], types.get(kwargs["column"])
+            values = _values(kwargs["value_set"], parameters)
+            if values is None or kind_of is None:
+                return None
+            values = [v for v in values if v is not None]
+            text = kind_of == "VARCHAR" and all(type(v) is str for v in values)
+            whole = kind_of in INTEGERS and all(type(v) is int for v in values)
+            if not (text or whole):
+                return None
+            listed = ", ".join(map(_literal, values))
+            outside = f" and {_q(column)} not in ({listed})" if values else ""
+            rows.append(f"({_q(column)} is not null{outside})")
+        elif kind == "expect_column_pair_values_a_to_be_greater_than_b":
+            a, b = kwargs["column_A"], kwargs["column_B"]
+            ta, tb = types.get(a), types.get(b)
+            if ta not in ORDERED or tb not in ORDERED or (ta == "DATE") != (tb == "DATE"):
+                return None
+            op = ">=" if kwargs.get("or_equal") else ">"
+            rows.append(f"({_q(a)} is null or {_q(b)} is null or not ({_q(a)} {op} {_q(b)}))")
+        else:
+            columns = list(kwargs["column_list"]) if "column_list" in kwargs else [kwargs["column"]]
+            if not columns or any(types.get(c) not in KEYS for c in columns):
+                return None
+            keys.append(columns)
+    return rows, keys
+
+
+def narrow(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    expectations: Sequence[dict],
+    parameters: dict[str, list],
+    per_file: str | None,
+    count: FrameCount,
+) -> str | None:
+    """The query of the rows GX must see from the frame `select` (None: every row), after
+    counting the frame's rows (and its rows per file) into `count`."""
+    relation = con.sql(select)
+    types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
+    found = predicates(expectations, types, parameters)
+    if found is None:
+        return None
+    rows, keys = found
+    hashes = [f"hash({', '.join(map(_q, key))})" for key in keys]
+    groups = [f"{h} as __k{i}" for i, h in enumerate(hashes)]
+    by_file = [f"{_q(per_file)}::varchar as __file"] if per_file else []
+    con.execute(
+        "create or replace temp table __gate_groups as select "
+        + ", ".join([*groups, *by_file, "count(*) as __n"])
+        + f" from ({select}) as frame"
+        + (" group by all" if groups or by_file else "")
+    )
+    try:
+        total = con.execute("select coalesce(sum(__n), 0) from __gate_groups").fetchone()[0]
+        count.rows = int(total)
+        if per_file:
+            count.per_file = Counter(
+                {
+                    f: int(n)
+                    for f, n in con.execute(
+                        "select __file, sum(__n) from __gate_groups group by 1"
+                    ).fetchall()
+                }
+            )
+        for i, h in enumerate(hashes):  # a key shared by two rows (or a hash collision)
+            con.execute(
+                f"create or replace temp table __gate_dup{i} as select __k{i} as k "
+                f"from __gate_groups group by 1 having sum(__n) > 1"
+            )
+            rows.append(f"{h} in (select k from __gate_dup{i})")
+    finally:
+        con.execute("drop table if exists __gate_groups")
+    count.narrowed = True
+    where = " or ".join(rows) if rows else "false"
+    return f"select * from ({select}) as frame where {where}"
+
+
+def drop(con: duckdb.DuckDBPyConnection, expectations: Sequence[dict]) -> None:
+    """The temp tables of the duplicated keys, once the rows are read."""
+    for i in range(len(expectations)):
+        con.execute(f"drop table if exists __gate_dup{i}")
