@@ -218,7 +218,7 @@ def _worker_stages(args: argparse.Namespace) -> dict:
 
 def marts_digest(path: Path) -> str:
     """The content of a published marts file: every table's rows, in order, but the run's own
-    record (marts.run_info: run id, generation time)."""
+    record (marts.run_info: run id, generation time; the run id of marts.input_files)."""
     import hashlib
 
     import duckdb
@@ -227,12 +227,15 @@ def marts_digest(path: Path) -> str:
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where not (schema_name = 'marts' and table_name = 'run_info') order by all"
+            "select schema_name, table_name, list(column_name) from duckdb_columns() "
+            "where not internal and not (schema_name = 'marts' and table_name = 'run_info') "
+            "group by all order by all"
         ).fetchall()
-        for schema, table in tables:
+        for schema, table, columns in tables:
             digest.update(f"{schema}.{table}\n".encode())
-            for row in con.execute(f'select * from "{schema}"."{table}" order by all').fetchall():
+            rest = "exclude (run_id)" if "run_id" in columns else ""  # (marts.input_files)
+            query = f'select * {rest} from "{schema}"."{table}" order by all'
+            for row in con.execute(query).fetchall():
                 digest.update(repr(row).encode())
     finally:
         con.close()
@@ -974,13 +977,21 @@ def run_tree(cmd: list[str], env: dict, interval: float = 0.02) -> dict:
     }
 
 
-def _cli_run(place: Path, env: dict, raw: Path | None = None) -> dict:
+def _cli_run(
+    place: Path,
+    env: dict,
+    raw: Path | None = None,
+    cli: list[str] | None = None,
+    env_whole: dict | None = None,
+) -> dict:
     """`employment-eval run` as the centre runs it (run_tree: wall, first line, peak of the
-    process tree), with the load before it."""
+    process tree), with the load before it; `env_whole`: exactly this environment, and
+    --force (a run with a temporary server)."""
     load = Load.before_run()
-    cmd = [*_cli(), "run", "--raw", str(raw or place / "raw"), "--marts", str(place / MARTS)]
-    cmd += ["--work", str(place / WORK), "--as-of", AS_OF]
-    r = run_tree(cmd, _env(env))
+    cmd = [*(cli or _cli()), "run", "--raw", str(raw or place / "raw")]
+    cmd += ["--marts", str(place / MARTS), "--work", str(place / WORK), "--as-of", AS_OF]
+    cmd += ["--force"] if env_whole is not None else []
+    r = run_tree(cmd, env_whole if env_whole is not None else _env(env))
     if r["returncode"] != 0:
         sys.stderr.write(r["stdout"][-3000:] + r["stderr"][-3000:])
         raise SystemExit(f"command line run failed ({place})")
@@ -989,43 +1000,66 @@ def _cli_run(place: Path, env: dict, raw: Path | None = None) -> dict:
 
 def scenario_cli(report: dict, args, scratch: Path) -> None:
     """The demo season; the warm state has every export but the last; each round: a night
-    with the last export (one new), then the same night again (nothing new)."""
+    with the last export (one new), then the same night again (nothing new). With
+    --baseline, the same nights by another checkout's command line (its own .venv and warm
+    state) alternate with this code's. Last, one run with a temporary server (no
+    PREFECT_API_URL, --force) per code: its first console line while the server starts."""
     season = generate(args.data, 1, None, "mixed")
     first = full_run("cli-plain", season, scratch, 0)  # the plain full rebuild's marts
     ordered = _by_date(first["files"])
     stored, new = [season / p for p in ordered[:-1]], season / ordered[-1]
+    codes = {"this": _cli()}
+    if args.baseline:
+        codes["baseline"] = [str(Path(args.baseline).resolve() / ".venv/bin/employment-eval")]
     home = Path(tempfile.mkdtemp(prefix="ee-bench-prefect-"))
     proc, url, _ = start_prefect(home)
     env = {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
     print(f"(cli) demo season: {len(stored)} stored + {ordered[-1]}; command line, whole process")
+    runs: dict[str, dict[str, list]] = {c: {"night": [], "nothing_new": []} for c in codes}
+    same = True
     try:
-        warm = scratch / "cli-warm"
         other = [p for p in _non_registration_files(season) if "special_groups" not in p.parts]
-        link_tree([*stored, *other], season, warm / "raw")
-        _cli_run(warm, env)
-        runs: dict[str, list] = {"night": [], "nothing_new": []}
-        same = True
+        warm = {}
+        for code, cli in codes.items():
+            warm[code] = scratch / f"cli-warm-{code}"
+            link_tree([*stored, *other], season, warm[code] / "raw")
+            _cli_run(warm[code], env, cli=cli)
         for i in range(args.runs):
-            place = night_place(warm, scratch / f"cli-{i}", season, [*stored, new])
-            night = _cli_run(place, env)
-            runs["night"].append(night)
-            same &= marts_digest(place / MARTS) == first["marts_digest"]
-            published = (place / MARTS).read_bytes()
-            again = _cli_run(place, env)
-            assert "没有新的输入" in again["stdout"], again["stdout"]
-            assert (place / MARTS).read_bytes() == published
-            runs["nothing_new"].append(again)
-            print(
-                f"  round {i + 1}: one new export {night['wall_s']:.2f} s (first line "
-                f"{night['first_line_s']:.2f} s, load {night['load1']:.2f}), nothing new "
-                f"{again['wall_s']:.2f} s (first line {again['first_line_s']:.2f} s, load "
-                f"{again['load1']:.2f})",
-                flush=True,
-            )
-            shutil.rmtree(place, ignore_errors=True)
+            for code, cli in codes.items():
+                place = night_place(warm[code], scratch / f"cli-{code}-{i}", season, [*stored, new])
+                night = _cli_run(place, env, cli=cli)
+                runs[code]["night"].append(night)
+                if code == "this":
+                    same &= marts_digest(place / MARTS) == first["marts_digest"]
+                published = (place / MARTS).read_bytes()
+                again = _cli_run(place, env, cli=cli)
+                assert "没有新的输入" in again["stdout"], again["stdout"]
+                assert (place / MARTS).read_bytes() == published
+                runs[code]["nothing_new"].append(again)
+                print(
+                    f"  round {i + 1} ({code}): one new export {night['wall_s']:.2f} s (first "
+                    f"line {night['first_line_s']:.2f} s, load {night['load1']:.2f}), nothing "
+                    f"new {again['wall_s']:.2f} s (first line {again['first_line_s']:.2f} s, "
+                    f"load {again['load1']:.2f})",
+                    flush=True,
+                )
+                shutil.rmtree(place, ignore_errors=True)
     finally:
         stop_prefect(proc)
         shutil.rmtree(home, ignore_errors=True)
+    temporary = {}
+    for code, cli in codes.items():  # no server: the run starts a temporary one
+        place = night_place(warm[code], scratch / f"cli-tmp-{code}", season, [*stored, new])
+        alone = {k: v for k, v in _env().items() if k != "PREFECT_API_URL"}
+        alone["PREFECT_HOME"] = str(place / "prefect-home")
+        r = _cli_run(place, {}, cli=cli, env_whole=alone)
+        temporary[code] = {k: r[k] for k in ("wall_s", "first_line_s", "peak_tree_mb", "load1")}
+        print(
+            f"  temporary server ({code}): {r['wall_s']:.2f} s, first line "
+            f"{r['first_line_s']:.2f} s (load {r['load1']:.2f})",
+            flush=True,
+        )
+        shutil.rmtree(place, ignore_errors=True)
     report["cli"] = {
         k: {
             "median_wall_s": statistics.median(r["wall_s"] for r in v),
@@ -1036,8 +1070,24 @@ def scenario_cli(report: dict, args, scratch: Path) -> None:
             "loads": [r["load1"] for r in v],
             "runs": len(v),
         }
-        for k, v in runs.items()
+        for k, v in runs["this"].items()
     }
+    report["cli"]["temporary_server"] = {**temporary["this"], "first_line_s": [
+        temporary["this"]["first_line_s"]]}  # fmt: skip
+    if "baseline" in runs:
+        report["cli_baseline"] = {
+            "checkout": str(args.baseline),
+            **{
+                k: {
+                    "median_wall_s": statistics.median(r["wall_s"] for r in v),
+                    "walls": [r["wall_s"] for r in v],
+                    "first_line_s": [r["first_line_s"] for r in v],
+                    "loads": [r["load1"] for r in v],
+                }
+                for k, v in runs["baseline"].items()
+            },
+            "temporary_server": temporary["baseline"],
+        }
     report.setdefault("identical", {})["cli night = plain full rebuild"] = same
 
 
@@ -1123,6 +1173,38 @@ def print_table(report: dict) -> None:
                 + ", ".join(f"{w:.2f}" for w in c["walls"])
                 + ")"
             )
+    if cl and "temporary_server" in cl:
+        t = cl["temporary_server"]
+        print(
+            f"command line with a temporary server: {t['wall_s']:.2f} s, first line "
+            f"{t['first_line_s'][0]:.2f} s (load {t['load1']:.2f})"
+        )
+    if cl:
+        print(
+            "first console line: "
+            + "; ".join(
+                f"{k} " + ", ".join(f"{x:.2f}" for x in cl[k]["first_line_s"]) + " s"
+                for k in ("night", "nothing_new")
+            )
+        )
+    bl = report.get("cli_baseline")
+    if bl:
+        for key, label in (("night", "one new export"), ("nothing_new", "nothing new")):
+            c = bl[key]
+            print(
+                f"baseline ({bl['checkout']}), {label}: {c['median_wall_s']:.2f} s (runs "
+                + ", ".join(f"{w:.2f}" for w in c["walls"])
+                + "; first line "
+                + ", ".join(f"{w:.2f}" for w in c["first_line_s"])
+                + " s; loads "
+                + ", ".join(f"{w:.2f}" for w in c["loads"])
+                + ")"
+            )
+        t = bl["temporary_server"]
+        print(
+            f"baseline with a temporary server: {t['wall_s']:.2f} s, first line "
+            f"{t['first_line_s']:.2f} s (load {t['load1']:.2f})"
+        )
     for k, fl in report.get("floor", {}).items():
         m = fl["median"]
         print(
@@ -1220,6 +1302,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runner-rounds", type=int, default=9, help="rounds of the runner scenario")
     p.add_argument("--quick", action="store_true", help="small data, 1 run: a smoke test")
     p.add_argument("--max-load", type=float, help="wait until the 1-min load is below this")
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="cli: another checkout (with its own .venv) whose command line alternates with "
+        "this one's",
+    )
     p.add_argument("--load-wait", type=float, default=600.0, help="at most this long (s)")
     p.add_argument("--data", type=Path, default=RESULTS / "data", help="generated data cache")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")

@@ -33,6 +33,10 @@ INTEGERS = frozenset(
 ORDERED = INTEGERS | {"DATE"}  # compared alike by DuckDB and by pandas (datetime64 for DATE)
 KEYS = INTEGERS | {"VARCHAR", "DATE", "BOOLEAN"}  # equal alike in DuckDB and pandas
 CONDITION = {"row_condition", "condition_parser"}  # ignored: a wider choice of rows
+NUMBERS = INTEGERS | {"HUGEINT", "FLOAT", "DOUBLE"}  # and DECIMAL(p, s)
+# Numbers reach GX as float64 (DECIMAL too): near a bound, the float may fall on either side
+# of it; a row within this relative margin of a bound is handed over whatever its side.
+MARGIN = 1e-9
 NARROWED = {  # expectation type → the arguments it may have
     "expect_column_values_to_not_be_null": {"column"} | CONDITION,
     "expect_column_values_to_be_in_set": {"column", "value_set"} | CONDITION,
@@ -41,6 +45,15 @@ NARROWED = {  # expectation type → the arguments it may have
         "column_B",
         "or_equal",
         "ignore_row_if",
+    }
+    | CONDITION,
+    "expect_column_pair_values_to_be_equal": {"column_A", "column_B", "ignore_row_if"} | CONDITION,
+    "expect_column_values_to_be_between": {
+        "column",
+        "min_value",
+        "max_value",
+        "strict_min",
+        "strict_max",
     }
     | CONDITION,
     "expect_compound_columns_to_be_unique": {"column_list"} | CONDITION,
@@ -64,7 +77,22 @@ def _q(name: str) -> str:
 def _literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(int(value))
+
+
+def _number(kind: str | None) -> bool:
+    return kind is not None and (kind in NUMBERS or kind.startswith("DECIMAL("))
+
+
+def _bound(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _near(column: str, bound: float) -> str:
+    """The column (as GX's float) is not safely inside of `bound`: within the margin."""
+    return f"abs({column}::double - ({bound!r})) <= {MARGIN!r} * {max(1.0, abs(bound))!r}"
 
 
 def _values(spec: Any, parameters: dict[str, list]) -> list | None:
@@ -99,7 +127,8 @@ def predicates(
             values = [v for v in values if v is not None]
             text = kind_of == "VARCHAR" and all(type(v) is str for v in values)
             whole = kind_of in INTEGERS and all(type(v) is int for v in values)
-            if not (text or whole):
+            truth = kind_of == "BOOLEAN" and all(type(v) is bool for v in values)
+            if not (text or whole or truth):
                 return None
             listed = ", ".join(map(_literal, values))
             outside = f" and {_q(column)} not in ({listed})" if values else ""
@@ -107,10 +136,43 @@ def predicates(
         elif kind == "expect_column_pair_values_a_to_be_greater_than_b":
             a, b = kwargs["column_A"], kwargs["column_B"]
             ta, tb = types.get(a), types.get(b)
-            if ta not in ORDERED or tb not in ORDERED or (ta == "DATE") != (tb == "DATE"):
+            missing = f"{_q(a)} is null or {_q(b)} is null"
+            if ta in ORDERED and tb in ORDERED and (ta == "DATE") == (tb == "DATE"):
+                op = ">=" if kwargs.get("or_equal") else ">"
+                rows.append(f"({missing} or not ({_q(a)} {op} {_q(b)}))")
+            elif _number(ta) and _number(tb) and "DATE" not in (ta, tb):
+                # as floats: a clearly above b (equality, or nearly, is handed over)
+                gap = f"{MARGIN!r} * greatest(1, abs({_q(b)}::double))"
+                rows.append(
+                    f"({missing} or isnan({_q(a)}::double) or isnan({_q(b)}::double) "
+                    f"or not ({_q(a)}::double - {_q(b)}::double > {gap}))"
+                )
+            else:
                 return None
-            op = ">=" if kwargs.get("or_equal") else ">"
-            rows.append(f"({_q(a)} is null or {_q(b)} is null or not ({_q(a)} {op} {_q(b)}))")
+        elif kind == "expect_column_pair_values_to_be_equal":
+            a, b = kwargs["column_A"], kwargs["column_B"]
+            ta, tb = types.get(a), types.get(b)
+            exact = {"FLOAT", "DOUBLE"}
+            same = (ta in KEYS and ta == tb) or (
+                _number(ta) and _number(tb) and not {ta, tb} & exact
+            )
+            if not same:
+                return None
+            rows.append(f"({_q(a)} is null or {_q(b)} is null or {_q(a)} <> {_q(b)})")
+        elif kind == "expect_column_values_to_be_between":
+            column, kind_of = kwargs["column"], types.get(kwargs["column"])
+            low, high = kwargs.get("min_value"), kwargs.get("max_value")
+            if not _number(kind_of) or (low is None and high is None):
+                return None
+            if any(v is not None and not _bound(v) for v in (low, high)):
+                return None
+            c = _q(column)
+            outside = [f"{c} is null", f"isnan({c}::double)"]
+            if low is not None:
+                outside += [f"{c}::double < ({low!r})", _near(c, low)]
+            if high is not None:
+                outside += [f"{c}::double > ({high!r})", _near(c, high)]
+            rows.append("(" + " or ".join(outside) + ")")
         else:
             columns = list(kwargs["column_list"]) if "column_list" in kwargs else [kwargs["column"]]
             if not columns or any(types.get(c) not in KEYS for c in columns):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from test_audit_chunks import SUITES, built, planted  # noqa: F401  (fixtures)
 
-from employment_eval import gate_rows, publish, quality
+from employment_eval import audit, gate_rows, publish, quality
 
 
 def _both(suite: quality.Suite, con) -> tuple[list, list, gate_rows.FrameCount]:
@@ -71,16 +72,16 @@ def test_only_the_rows_that_may_fail_are_handed_over(planted) -> None:  # noqa: 
 
 EDGE_ROWS = """
 create or replace table edge as
-select * from (values
-    ('a.csv', 1, 'k1', 'x', 1, date '2021-06-01', date '2021-06-01', true),
-    ('a.csv', 2, 'k2', null, 2, date '2021-06-01', date '2021-06-02', true),
-    ('a.csv', 3, 'k2', '', 3, null, date '2021-06-02', false),
-    ('a.csv', 4, null, 'it''s', null, date '2021-06-03', null, null),
-    ('a.csv', 5, null, 'y ', 5, date '2021-06-03', date '2021-06-01', true),
-    ('b.csv', 1, 'k1', 'y', 7, date '2021-07-01', date '2021-07-01', false),
-    ('b.csv', 2, 'k3', 'X', 1, date '2021-07-01', date '2021-06-30', true),
-    ('b.csv', 3, 'k4', 'z', 9, date '2021-07-01', date '2021-07-02', true)
-) as t(source_file, source_row, student, code, n, as_of, checked, flag)
+select * replace (r::decimal(38, 20) as r, x::double as x) from (values
+    ('a.csv', 1, 'k1', 'x', 1, date '2021-06-01', date '2021-06-01', true, '1.0', '0.5'),
+    ('a.csv', 2, 'k2', null, 2, date '2021-06-01', date '2021-06-02', true, '0.0', 'nan'),
+    ('a.csv', 3, 'k2', '', 3, null, date '2021-06-02', false, '1.00000000000000000001', '1'),
+    ('a.csv', 4, null, 'it''s', null, date '2021-06-03', null, null, null, null),
+    ('a.csv', 5, null, 'y ', 5, date '2021-06-03', date '2021-06-01', true, '-0.00000000000000000001', '2'),
+    ('b.csv', 1, 'k1', 'y', 7, date '2021-07-01', date '2021-07-01', false, '0.99999999999999999999', '3'),
+    ('b.csv', 2, 'k3', 'X', 1, date '2021-07-01', date '2021-06-30', true, '1.5', 'inf'),
+    ('b.csv', 3, 'k4', 'z', 9, date '2021-07-01', date '2021-07-02', true, '0.3', '-1')
+) as t(source_file, source_row, student, code, n, as_of, checked, flag, r, x)
 """
 EDGE_SUITE = {
     "name": "edge",
@@ -108,6 +109,21 @@ EDGE_SUITE = {
                     "ignore_row_if": "either_value_is_missing"}},
         {"type": "expect_column_pair_values_a_to_be_greater_than_b",
          "kwargs": {"column_A": "as_of", "column_B": "checked"}},
+        {"type": "expect_column_values_to_be_between",  # decimals as floats at the bounds
+         "kwargs": {"column": "r", "min_value": 0, "max_value": 1}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "r", "min_value": 0, "max_value": 1, "strict_max": True,
+                    "strict_min": True}},
+        {"type": "expect_column_values_to_be_between",  # NaN and infinity
+         "kwargs": {"column": "x", "min_value": 0.5}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b",  # decimal against int
+         "kwargs": {"column_A": "n", "column_B": "r", "or_equal": True}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b",  # double against decimal
+         "kwargs": {"column_A": "x", "column_B": "r", "ignore_row_if": "either_value_is_missing"}},
+        {"type": "expect_column_pair_values_to_be_equal",
+         "kwargs": {"column_A": "n", "column_B": "r", "ignore_row_if": "neither"}},
+        {"type": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "flag", "value_set": [True]}},
     ],
 }  # fmt: skip
 
@@ -128,8 +144,9 @@ def test_the_edges_of_the_predicates(tmp_path: Path) -> None:
     whole, chosen, count = _both(suite, con)
     assert count.narrowed and count.rows == 8
     assert chosen == whole
-    # duplicates with null keys, nulls ignored by in-set, a row with one date missing: GX's
-    assert [o.failing for o in whole] == [4, 4, 1, 0, 3, 2, 7, 2, 6]
+    # GX's own counts: duplicates with null keys, nulls ignored by in-set, a row with one date
+    # missing, a decimal a hair above 1 that is 1.0 as GX's float (passes), one a hair below 0
+    assert [o.failing for o in whole] == [4, 4, 1, 0, 3, 2, 7, 2, 6, 2, 6, 1, 1, 3, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -137,8 +154,12 @@ def test_the_edges_of_the_predicates(tmp_path: Path) -> None:
     [
         {"type": "expect_column_values_to_be_in_set",  # an integer column, text values
          "kwargs": {"column": "n", "value_set": ["1", "2"]}},
-        {"type": "expect_column_values_to_be_between",  # not narrowed at all
-         "kwargs": {"column": "n", "min_value": 0, "max_value": 5}},
+        {"type": "expect_column_value_lengths_to_be_between",  # not narrowed at all
+         "kwargs": {"column": "code", "min_value": 0, "max_value": 5}},
+        {"type": "expect_column_values_to_be_between",  # a bound that is not a number
+         "kwargs": {"column": "n", "min_value": "0"}},
+        {"type": "expect_column_pair_values_to_be_equal",  # floats are not narrowed
+         "kwargs": {"column_A": "x", "column_B": "x"}},
         {"type": "expect_column_values_to_not_be_null",  # an argument it does not know
          "kwargs": {"column": "code", "mostly": 1.0}},
     ],
@@ -152,3 +173,26 @@ def test_what_cannot_be_narrowed_exactly_is_validated_whole(
     whole, chosen, count = _both(suite, con)
     assert not count.narrowed
     assert chosen == whole
+
+
+def test_the_gate_equals_gx_on_every_whole_frame(planted, monkeypatch, tmp_path) -> None:  # noqa: F811
+    """The whole audit — suites whose frames DuckDB narrows, those with nothing left for GX
+    (their results reported as passed, their empty frames validated for Data Docs) — gives
+    the results and the message of GX on every whole frame."""
+    con, opts = planted
+
+    def gate(docs: Path):
+        with pytest.raises(audit.AuditError) as info:
+            audit.audit_candidate(con, opts, None, data_docs=True, chunk_rows=1000)
+        assert (audit.report_dir(opts) / "data_docs" / "index.html").exists()
+        shutil.copytree(audit.report_dir(opts) / "data_docs", docs)
+        return info.value.results, str(info.value).rsplit("\n", 2)[0]
+
+    narrowed = gate(tmp_path / "narrowed")
+    monkeypatch.setattr(gate_rows, "predicates", lambda *a: None)  # GX on every whole frame
+    whole = gate(tmp_path / "whole")
+    assert narrowed == whole
+    # Data Docs hold a result of every suite either way
+    for docs in ("narrowed", "whole"):
+        shown = {p.name for p in (tmp_path / docs / "validations").iterdir()}
+        assert shown == set(SUITES), docs
