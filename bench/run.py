@@ -651,8 +651,10 @@ def scenario_season(report: dict, args, scratch: Path, which: set[str]) -> dict:
             runs[k].append(night_run(k, warm[k], season, [*kept[k], new], scratch, i))
     for k in ("b", "c"):
         report["scenarios"][k] = _summary(runs[k], {"stored": len(kept[k]), "new": new_rel})
+    # the same inputs as the nights (a resent copy of an export is no night's export)
+    b_plain = full_run("b-plain", None, scratch, 0, [*stored, new], season)
     c_plain = full_run("c-plain", None, scratch, 0, [*few, new], season)
-    plain = {"b": first["marts_digest"], "c": c_plain["marts_digest"]}
+    plain = {"b": b_plain["marts_digest"], "c": c_plain["marts_digest"]}
     for k in ("b", "c"):
         same = all(r["marts_digest"] == plain[k] for r in runs[k])
         report.setdefault("identical", {})[f"{k} = plain full rebuild"] = same
@@ -1005,9 +1007,10 @@ def scenario_cli(report: dict, args, scratch: Path) -> None:
     state) alternate with this code's. Last, one run with a temporary server (no
     PREFECT_API_URL, --force) per code: its first console line while the server starts."""
     season = generate(args.data, 1, None, "mixed")
-    first = full_run("cli-plain", season, scratch, 0)  # the plain full rebuild's marts
-    ordered = _by_date(first["files"])
+    ordered = _by_date(full_run("cli-order", season, scratch, 0)["files"])
     stored, new = [season / p for p in ordered[:-1]], season / ordered[-1]
+    # the plain full rebuild of the night's inputs (a resent copy of an export is none)
+    first = full_run("cli-plain", None, scratch, 0, [*stored, new], season)
     codes = {"this": _cli()}
     if args.baseline:
         codes["baseline"] = [str(Path(args.baseline).resolve() / ".venv/bin/employment-eval")]

@@ -329,14 +329,12 @@ def _validate_new_files(
     """A per-file suite: the rows of the files not validated before, in full; the files
     that pass every expectation are recorded (marked once the run publishes). The rows of
     the files skipped count as checked, as in a full validation."""
-    ledger = quality.FileLedger(suite)
     skipped = quality.skipped_rows(con, suite)
     parameters = quality.suite_parameters(suite, con)
     count = gate_rows.FrameCount()
     tables = quality.suite_tables(suite, con, chunk_rows, parameters=parameters, count=count)
-    outcomes = validator.validate(suite, map(ledger.observe, tables), parameters, count)
-    if count.narrowed:  # GX saw the rows that may fail: every file's rows from DuckDB
-        ledger.rows = count.per_file
+    outcomes = validator.validate(suite, tables, parameters, count)
+    ledger = quality.FileLedger(suite, con, count)
     quality.record_passed(con, suite, ledger.passed(outcomes), fingerprint)
     return _whole_rows(outcomes, count, skipped)
 

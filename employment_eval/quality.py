@@ -1008,44 +1008,37 @@ def skipped_rows(con: duckdb.DuckDBPyConnection, suite: Suite) -> int:
 
 
 class FileLedger:
-    """What a per-file suite's frames held, file by file (rows, and which file each failing
-    row's first row_id column names), to tell the files that passed every expectation."""
+    """The files of a per-file suite's frame tonight, their rows, and which of them passed
+    every expectation (read from DuckDB: the rows per file counted when GX's rows were
+    chosen — gate_rows — or by a query of their own; the file of a failing row looked up)."""
 
-    def __init__(self, suite: Suite) -> None:
+    def __init__(
+        self, suite: Suite, con: duckdb.DuckDBPyConnection, count: gate_rows.FrameCount
+    ) -> None:
         assert suite.per_file is not None
-        self.suite = suite
-        self.rows: Counter[str] = Counter()
-        self.files_of: dict[Any, set[str]] = {}  # row_id[0] value → file values
+        self.suite, self.con, self.count = suite, con, count
 
-    def observe(self, table: pa.Table) -> pa.Table:
-        """Count a frame's rows by file (an Arrow table, as `suite_tables` yields it)."""
-        import pyarrow.compute as pc  # (no group_by: its engine costs 0.2 s to import)
+    def _query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        try:
+            return self.con.execute(sql, parameters or []).fetchall()
+        except duckdb.Error as exc:
+            raise _suite_error(self.suite, exc) from exc
 
-        column, head = self.suite.per_file.column, self.suite.row_id[0]
-        codes = []
-        for name in (head, column):
-            encoded = pc.dictionary_encode(table.column(name).combine_chunks(), "encode")
-            codes.append((encoded.dictionary.to_pylist(), encoded.indices.cast("int64")))
-        (head_values, h), (file_values, f) = codes
-        pairs = pc.value_counts(pc.add(pc.multiply(h, max(1, len(file_values))), f))
-        heads, files, counts = [], [], []
-        for key, n in zip(
-            pairs.field("values").to_pylist(), pairs.field("counts").to_pylist(), strict=True
-        ):
-            hi, fi = divmod(key, max(1, len(file_values)))
-            heads.append(head_values[hi])
-            files.append(file_values[fi])
-            counts.append(n)
-        for h, f, n in zip(heads, files, counts, strict=True):
-            self.rows[str(f)] += int(n)
-            self.files_of.setdefault(h, set()).add(str(f))
-        return table
+    def rows(self) -> Counter[str]:
+        if self.count.narrowed:
+            return self.count.per_file
+        column = _quote(self.suite.per_file.column)
+        frame = frame_query(self.suite, [self.suite.per_file.column])
+        return Counter(
+            {str(f): int(n) for f, n in self._query(f"select {column}, count(*) from ({frame}) "
+                                                    "as frame group by 1")}
+        )  # fmt: skip
 
     def passed(self, outcomes: Sequence[Outcome]) -> dict[str, int]:
         """{file: rows} of the files none of whose rows failed (every failing row must be
         listed to tell; when some were left out, no file counts as passed)."""
         head = self.suite.row_id[0]
-        failed: set[str] = set()
+        heads: set[Any] = set()
         for o in outcomes:
             if o.success:
                 continue
@@ -1054,8 +1047,20 @@ class FileLedger:
             for row in o.failing_rows:
                 if head not in row:
                     return {}
-                failed |= self.files_of.get(row[head], set(self.rows))
-        return {f: n for f, n in self.rows.items() if f not in failed}
+                heads.add(row[head])
+        rows = self.rows()
+        failed: set[str] = set()
+        if heads:  # the files those rows are in (a null: every file)
+            if None in heads:
+                return {}
+            frame = frame_query(self.suite, [head, self.suite.per_file.column])
+            found = self._query(
+                f"select distinct {_quote(self.suite.per_file.column)} from ({frame}) as frame "
+                f"where {_quote(head)} in (select unnest(?))",
+                [sorted(heads, key=str)],
+            )
+            failed = {str(f) for (f,) in found}
+        return {f: n for f, n in rows.items() if f not in failed}
 
 
 def record_passed(

@@ -237,3 +237,23 @@ def test_a_per_file_suite_must_hold_per_file(tmp_path) -> None:
     (tmp_path / "s.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     with pytest.raises(quality.SuiteError, match="唯一性跨越文件"):
         quality.load_suites(tmp_path)
+
+
+def test_the_same_without_narrowing(nights, tmp_path, monkeypatch) -> None:
+    """GX on every new row (gate_rows narrows nothing): the night's results are the same,
+    and the files that passed are told apart from the file with the warning alike."""
+    from employment_eval import gate_rows
+
+    monkeypatch.setattr(gate_rows, "predicates", lambda *a: None)
+    place = tmp_path / "place"
+    shutil.copytree(nights["nightly"], place)
+    con = duckdb.connect(str(place / "work" / "warehouse.duckdb"))
+    con.execute("delete from meta.files_validated")  # every export is new again tonight
+    con.close()
+    results, message = _night(place, nights["root"] / "raw-1")
+    assert message is None and results == nights["whole"][0]
+    con = duckdb.connect(str(place / "work" / "warehouse.duckdb"), read_only=True)
+    validated = {r[0] for r in con.execute("select value from meta.files_validated").fetchall()}
+    exports = {r[0] for r in con.execute("select file_sha256 from staging.stg_exports").fetchall()}
+    con.close()
+    assert validated == exports - {_first(nights["root"] / "raw-1")}
