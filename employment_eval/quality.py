@@ -341,6 +341,8 @@ def suite_tables(
 
     if suite.frame == "published_columns":
         frame = published_columns(con, suite.personal_values or "select null::varchar as value")
+        if count is not None:
+            frame = _narrow_frame(suite, con, frame, parameters or {}, count)
         yield sort_frame(frame, suite.row_id)
         return
     try:
@@ -352,7 +354,7 @@ def suite_tables(
     reader = None
     narrowed = False
     try:
-        if count is not None and plan.chunked:
+        if count is not None and suite.row_id:
             column = suite.per_file.column if suite.per_file else None
             chosen = gate_rows.narrow(
                 con, select, suite.expectations, parameters or {}, column, count
@@ -390,6 +392,35 @@ def suite_tables(
             reader.close()
         if narrowed:
             gate_rows.drop(con, suite.expectations)
+
+
+def _narrow_frame(
+    suite: Suite,
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    parameters: dict[str, list],
+    count: gate_rows.FrameCount,
+) -> pd.DataFrame:
+    """A frame built in pandas, narrowed by DuckDB as a query's frame is (its rows chosen by
+    position: the dtypes stay those of the whole frame)."""
+    con.register("quality_built_frame", frame.assign(__position=range(len(frame))))
+    try:
+        columns = ", ".join(map(_quote, frame.columns))
+        chosen = gate_rows.narrow(
+            con,
+            f"select {columns}, __position from quality_built_frame",
+            suite.expectations,
+            parameters,
+            None,
+            count,
+        )
+        if chosen is None:
+            return frame
+        kept = [r[0] for r in con.execute(f"select __position from ({chosen}) as c").fetchall()]
+    finally:
+        gate_rows.drop(con, suite.expectations)
+        con.unregister("quality_built_frame")
+    return frame.iloc[sorted(kept)].reset_index(drop=True)
 
 
 def frame_query(suite: Suite, columns: Sequence[str]) -> str:
@@ -1001,7 +1032,7 @@ def skipped_rows(con: duckdb.DuckDBPyConnection, suite: Suite) -> int:
     try:
         row = con.execute(
             "select coalesce(sum(rows), 0) from already_validated where suite = ?", [suite.name]
-        ).fetchone()
+        ).fetchall()[0]
     except duckdb.Error as exc:
         raise _suite_error(suite, exc) from exc
     return int(row[0])

@@ -6,7 +6,6 @@ test_audit_chunks, and on a frame built to sit on every edge of the narrowed pre
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -19,17 +18,15 @@ from employment_eval import audit, gate_rows, publish, quality
 
 
 def _both(suite: quality.Suite, con) -> tuple[list, list, gate_rows.FrameCount]:
-    """The suite validated on its whole frame and on the rows DuckDB chose (each in a new GX
-    context: a context validates a suite once)."""
+    """The suite validated on its whole frame, and by the gate on the rows DuckDB chose
+    (GX not at all when none is left); each in a new GX context (it validates a suite once)."""
     parameters = quality.suite_parameters(suite, con)
     tables = quality.suite_tables(suite, con, 1000)
     whole = quality.Validator().validate(suite, tables, parameters)
     count = gate_rows.FrameCount()
     tables = quality.suite_tables(suite, con, 1000, parameters=parameters, count=count)
-    narrowed = quality.Validator().validate(suite, tables, parameters)
-    if count.narrowed:
-        narrowed = [dataclasses.replace(o, rows_checked=count.rows) for o in narrowed]
-    return whole, narrowed, count
+    narrowed = audit._Gate(quality.Validator()).validate(suite, tables, parameters, count)
+    return whole, audit._whole_rows(narrowed, count, 0), count
 
 
 def test_every_suite_gives_the_whole_frames_outcomes(planted) -> None:  # noqa: F811
@@ -70,15 +67,16 @@ def test_only_the_rows_that_may_fail_are_handed_over(planted) -> None:  # noqa: 
     assert sum(count.per_file.values()) == total
 
 
-EDGE_ROWS = """
+A_HAIR = "0.00000000000000000001"  # 1e-20: exact in DECIMAL(38, 20), nothing as a float
+EDGE_ROWS = f"""
 create or replace table edge as
 select * replace (r::decimal(38, 20) as r, x::double as x) from (values
     ('a.csv', 1, 'k1', 'x', 1, date '2021-06-01', date '2021-06-01', true, '1.0', '0.5'),
     ('a.csv', 2, 'k2', null, 2, date '2021-06-01', date '2021-06-02', true, '0.0', 'nan'),
-    ('a.csv', 3, 'k2', '', 3, null, date '2021-06-02', false, '1.00000000000000000001', '1'),
+    ('a.csv', 3, 'k2', '', 3, null, date '2021-06-02', false, '1{A_HAIR[1:]}', '1'),
     ('a.csv', 4, null, 'it''s', null, date '2021-06-03', null, null, null, null),
-    ('a.csv', 5, null, 'y ', 5, date '2021-06-03', date '2021-06-01', true, '-0.00000000000000000001', '2'),
-    ('b.csv', 1, 'k1', 'y', 7, date '2021-07-01', date '2021-07-01', false, '0.99999999999999999999', '3'),
+    ('a.csv', 5, null, 'y ', 5, date '2021-06-03', date '2021-06-01', true, '-{A_HAIR}', '2'),
+    ('b.csv', 1, 'k1', 'y', 7, date '2021-07-01', date '2021-07-01', false, '0.{"9" * 20}', '3'),
     ('b.csv', 2, 'k3', 'X', 1, date '2021-07-01', date '2021-06-30', true, '1.5', 'inf'),
     ('b.csv', 3, 'k4', 'z', 9, date '2021-07-01', date '2021-07-02', true, '0.3', '-1')
 ) as t(source_file, source_row, student, code, n, as_of, checked, flag, r, x)
