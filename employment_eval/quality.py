@@ -564,6 +564,33 @@ def suite_parameters(suite: Suite, con: duckdb.DuckDBPyConnection) -> dict[str, 
         raise _suite_error(suite, exc) from exc
 
 
+def _among_candidate(personal_values: str) -> str:
+    """The personal values query with each of its selects restricted to the candidate's
+    values (`quality_candidate_values`): the same values among the candidate's, since every
+    set operation commutes with that restriction — (A ∪ B) ∩ C = (A ∩ C) ∪ (B ∩ C), likewise
+    for EXCEPT and INTERSECT — but DuckDB no longer builds sets of every student's number
+    and name (it does not push a filter through a set operation itself). A query sqlglot
+    cannot read is used as it is."""
+    import sqlglot
+    from sqlglot import exp
+
+    def restrict(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.SetOperation):
+            node.set("this", restrict(node.this))
+            node.set("expression", restrict(node.expression))
+            return node
+        return sqlglot.parse_one(
+            f"select * from ({node.sql('duckdb')}) as leaf(value) "
+            "where value in (select value from quality_candidate_values)",
+            read="duckdb",
+        )
+
+    try:
+        return restrict(sqlglot.parse_one(personal_values, read="duckdb")).sql("duckdb")
+    except sqlglot.errors.SqlglotError:
+        return personal_values
+
+
 def published_columns(con: duckdb.DuckDBPyConnection, personal_values: str) -> pd.DataFrame:
     """One row per column of every table in the attached candidate (catalog CANDIDATE), with the
     number of its values that equal a student number or name found in the working database.
@@ -590,7 +617,7 @@ def published_columns(con: duckdb.DuckDBPyConnection, personal_values: str) -> p
         try:
             con.execute(
                 "create or replace temp table quality_personal_values as "
-                f"select distinct value from ({personal_values}) as v(value) "
+                f"select distinct value from ({_among_candidate(personal_values)}) as v(value) "
                 "where value is not null and trim(value) <> '' "
                 "and value in (select value from quality_candidate_values)"
             )
