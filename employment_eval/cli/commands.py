@@ -81,7 +81,7 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
 
 def last_morning_report(opts: RunOptions, as_of) -> str:
     from employment_eval.publish import published_year
-    from employment_eval.render.morning import report_paths
+    from employment_eval.render.report_names import report_paths
 
     year = published_year(opts.marts_path)
     if year is None:
