@@ -334,7 +334,12 @@ def _worker_flow(args: argparse.Namespace) -> dict:
     imports_s = time.perf_counter() - t0
     wall, cpu = time.perf_counter(), time.process_time()
     nightly_refresh(
-        args.raw, args.marts, args.work, YEAR, dt.date.fromisoformat(args.as_of), force=True
+        args.raw,
+        args.marts,
+        args.work,
+        YEAR,
+        dt.date.fromisoformat(args.as_of),
+        force=not args.no_force,
     )
     return {
         "imports_s": imports_s,
@@ -888,7 +893,7 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
     print(f"  Prefect server up in {started:.1f} s", flush=True)
     try:
         warm = warm_state("flow", season, stored, scratch)
-        flows = []
+        flows, idle = [], []
         for i in range(runs):
             place = night_place(warm, scratch / f"flow-{i}", season, [*stored, new])
             r = run_worker(
@@ -899,7 +904,23 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
                 {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)},
             )
             flows.append(r)
-            print(f"  flow run {i + 1}: {r['flow_wall_s']:.2f} s in the flow", flush=True)
+            # the same flow again: nothing new (what a served run costs when nothing arrived)
+            idle.append(
+                run_worker(
+                    "flow",
+                    place / "raw",
+                    place / WORK,
+                    place / MARTS,
+                    {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)},
+                    extra=["--no-force"],
+                )
+            )
+            print(
+                f"  flow run {i + 1}: {r['flow_wall_s']:.2f} s in the flow; again with nothing "
+                f"new {idle[-1]['flow_wall_s']:.2f} s in the flow, "
+                f"{idle[-1]['driver']['process_wall_s']:.2f} s for the process",
+                flush=True,
+            )
             shutil.rmtree(place, ignore_errors=True)
     finally:
         stop_prefect(proc)
@@ -909,6 +930,9 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
         "load1": statistics.median(r["driver"]["load1_before"] for r in flows),
         **{key: statistics.median(r[key] for r in flows) for key in ("imports_s", "flow_wall_s")},
         "process_wall_s": statistics.median(r["driver"]["process_wall_s"] for r in flows),
+        "nothing_new_flow_s": statistics.median(r["flow_wall_s"] for r in idle),
+        "nothing_new_process_s": statistics.median(r["driver"]["process_wall_s"] for r in idle),
+        "nothing_new_imports_s": statistics.median(r["imports_s"] for r in idle),
     }
 
 
@@ -1234,7 +1258,9 @@ def print_table(report: dict) -> None:
         print(
             f"Prefect server start {pf['server_start_s']:.1f} s; nightly flow (b) against it: "
             f"{pf['flow_wall_s']:.2f} s in the flow, {pf['process_wall_s']:.2f} s for the "
-            f"whole process (load {pf['load1']:.2f})"
+            f"whole process (load {pf['load1']:.2f}); the flow with nothing new: "
+            f"{pf['nothing_new_flow_s']:.2f} s in the flow, {pf['nothing_new_process_s']:.2f} s "
+            f"for the whole process, of which imports {pf['nothing_new_imports_s']:.2f} s"
         )
     print()
     for name, verdict in report["targets"].items():
@@ -1317,6 +1343,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--worker", choices=("stages", "flow", "runner", "floor"), help=argparse.SUPPRESS
     )
+    p.add_argument("--no-force", action="store_true", help=argparse.SUPPRESS)  # worker: flow
     p.add_argument("--profile", help=argparse.SUPPRESS)  # worker: pyinstrument text per stage
     p.add_argument("--rounds", type=int, default=9, help=argparse.SUPPRESS)
     for opt in ("--raw", "--work", "--marts", "--as-of", "--result"):
