@@ -18,7 +18,7 @@ def test_the_limit_is_set_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv(memory.ENV, raising=False)
     total = memory.machine_mb()
     assert total is not None and total > 0
-    expected = max(memory.FLOOR_MB, min(memory.CEILING_MB, total // memory.SHARE))
+    expected = max(memory.FLOOR_MB, total // memory.SHARE)
     assert _mb(memory.memory_limit()) == expected
 
 
