@@ -73,7 +73,7 @@ FEW_STORED = 10
 SIZES = {"100k": 31.81, "1m": 318.1, "10m": 3181.0}  # scale 1 = 3,144 graduates
 R50 = (50.0, 40)  # scale, exports
 QUICK = {"season_exports": 31, "sizes": {"100k": 3.181, "1m": 31.81}, "r50": (5.0, 8)}
-ALL = ("a", "b", "c", "size", "night10m", "r50", "runner", "startup", "prefect", "cli")
+ALL = ("a", "b", "c", "size", "floor", "night10m", "r50", "runner", "startup", "prefect", "cli")
 TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak RSS
     "a wall": ("a", "wall", 30.0),
     "b wall": ("b", "wall", 10.0),
@@ -86,7 +86,10 @@ TARGETS = {  # seconds of pipeline time (the stages in the process) / MB of peak
     "scale 50 x 40 peak": ("r50", "rss", 3072.0),
 }
 # whole command-line process, against a running server (scenario cli)
-TARGETS_CLI = {"one new export": ("night", 5.0), "nothing new": ("nothing_new", 2.0)}
+TARGETS_CLI = {"one new export": ("night", 3.0), "nothing new": ("nothing_new", 0.5)}
+TARGET_FIRST_LINE = 0.5  # s to the command line's first console line, every case
+TARGET_FLOOR_RATIO = 1.5  # one export: whole run / (DuckDB read_csv + the models' SQL)
+TARGET_10M = {"wall": 70.0, "peak_mb": 3072.0}  # one 10 M export, whole process tree
 TARGET_RATIO_BC = 1.5
 TARGET_RATIO_RUNNER = 1.3
 
@@ -215,7 +218,7 @@ def _worker_stages(args: argparse.Namespace) -> dict:
 
 def marts_digest(path: Path) -> str:
     """The content of a published marts file: every table's rows, in order, but the run's own
-    record (marts.run_info: run id, generation time)."""
+    record (marts.run_info: run id, generation time; the run id of marts.input_files)."""
     import hashlib
 
     import duckdb
@@ -224,12 +227,15 @@ def marts_digest(path: Path) -> str:
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where not (schema_name = 'marts' and table_name = 'run_info') order by all"
+            "select schema_name, table_name, list(column_name) from duckdb_columns() "
+            "where not internal and not (schema_name = 'marts' and table_name = 'run_info') "
+            "group by all order by all"
         ).fetchall()
-        for schema, table in tables:
+        for schema, table, columns in tables:
             digest.update(f"{schema}.{table}\n".encode())
-            for row in con.execute(f'select * from "{schema}"."{table}" order by all').fetchall():
+            rest = "exclude (run_id)" if "run_id" in columns else ""  # (marts.input_files)
+            query = f'select * {rest} from "{schema}"."{table}" order by all'
+            for row in con.execute(query).fetchall():
                 digest.update(repr(row).encode())
     finally:
         con.close()
@@ -282,6 +288,44 @@ def _worker_runner(args: argparse.Namespace) -> dict:
     return {"wall": rounds, "cpu": cpu, "models": len(models)}
 
 
+def _worker_floor(args: argparse.Namespace) -> dict:
+    """The floor of a one-export run: DuckDB reading the export into a table (`read_csv`,
+    DuckDB's own settings), then the models' SQL executed directly (dependency order, one
+    transaction) on the working database the whole run left (args.work); peak RSS per part."""
+    import duckdb
+
+    from employment_eval import build, runner
+    from employment_eval.paths import SQL_DIR
+
+    export = next((Path(args.raw) / "registrations").glob("*.csv"))
+    table_db = Path(args.result).with_suffix(".floor.duckdb")
+    parts: dict[str, dict] = {}
+    try:
+        with _Stage("read", parts):
+            con = duckdb.connect(str(table_db))
+            con.execute("create table export as select * from read_csv(?)", [str(export)])
+            rows = con.execute("select count(*) from export").fetchone()[0]
+            con.close()
+    finally:
+        for leftover in (table_db, table_db.with_suffix(".duckdb.wal")):
+            leftover.unlink(missing_ok=True)
+    models = runner.topological_order(
+        runner.discover(SQL_DIR, materializations=build.MATERIALIZATIONS)
+    )
+    statements = [
+        f"create or replace {m.materialized} {m.schema}.{m.name} as\n{runner.query_body(m.sql)}\n"
+        for m in models
+    ]
+    with _Stage("sql", parts):
+        con = duckdb.connect(args.work)
+        con.execute("begin transaction")
+        for statement in statements:
+            con.execute(statement)
+        con.execute("commit")
+        con.close()
+    return {"parts": parts, "rows": rows, "models": len(models)}
+
+
 def _worker_flow(args: argparse.Namespace) -> dict:
     """The real Prefect flow against the server in PREFECT_API_URL."""
     t0 = time.perf_counter()
@@ -290,7 +334,12 @@ def _worker_flow(args: argparse.Namespace) -> dict:
     imports_s = time.perf_counter() - t0
     wall, cpu = time.perf_counter(), time.process_time()
     nightly_refresh(
-        args.raw, args.marts, args.work, YEAR, dt.date.fromisoformat(args.as_of), force=True
+        args.raw,
+        args.marts,
+        args.work,
+        YEAR,
+        dt.date.fromisoformat(args.as_of),
+        force=not args.no_force,
     )
     return {
         "imports_s": imports_s,
@@ -301,7 +350,12 @@ def _worker_flow(args: argparse.Namespace) -> dict:
 
 def worker_main(args: argparse.Namespace) -> None:
     _Stage.profile_dir = Path(args.profile) if args.profile else None
-    workers = {"flow": _worker_flow, "runner": _worker_runner, "stages": _worker_stages}
+    workers = {
+        "flow": _worker_flow,
+        "runner": _worker_runner,
+        "stages": _worker_stages,
+        "floor": _worker_floor,
+    }
     out = workers[args.worker](args)
     Path(args.result).write_text(json.dumps(out), encoding="utf-8")
 
@@ -602,8 +656,10 @@ def scenario_season(report: dict, args, scratch: Path, which: set[str]) -> dict:
             runs[k].append(night_run(k, warm[k], season, [*kept[k], new], scratch, i))
     for k in ("b", "c"):
         report["scenarios"][k] = _summary(runs[k], {"stored": len(kept[k]), "new": new_rel})
+    # the same inputs as the nights (a resent copy of an export is no night's export)
+    b_plain = full_run("b-plain", None, scratch, 0, [*stored, new], season)
     c_plain = full_run("c-plain", None, scratch, 0, [*few, new], season)
-    plain = {"b": first["marts_digest"], "c": c_plain["marts_digest"]}
+    plain = {"b": b_plain["marts_digest"], "c": c_plain["marts_digest"]}
     for k in ("b", "c"):
         same = all(r["marts_digest"] == plain[k] for r in runs[k])
         report.setdefault("identical", {})[f"{k} = plain full rebuild"] = same
@@ -678,6 +734,82 @@ def scenario_r50(report: dict, args, scratch: Path) -> None:
     report["scenarios"]["r50"] = _summary(
         runs, {"scale": scale, "exports": exports, "graduates": graduates(season)}
     )
+
+
+def scenario_floor(report: dict, args, scratch: Path) -> None:
+    """One CSV export of 1 M and 10 M graduates against its floor, in rounds: the whole run's
+    stages (a fresh process), the floor (DuckDB `read_csv` of the same file; the models' SQL
+    executed directly on the working database that run left), and `employment-eval run`
+    against a running Prefect server (a fresh working area: every output it writes; wall,
+    first line and peak of the whole process tree). Ratios per round, then their median."""
+    sizes = [k for k in ("1m", "10m") if k in args.size_list and k in args.sizes]
+    data = {k: generate(args.data, args.sizes[k], 1, "csv") for k in sizes}
+    home = Path(tempfile.mkdtemp(prefix="ee-bench-prefect-"))
+    proc, url, _ = start_prefect(home)
+    env = {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
+    rounds: dict[str, list[dict]] = {k: [] for k in sizes}
+    print("(floor) one export: whole run, floor, command line, in rounds", flush=True)
+    try:
+        for i in range(max(args.runs_size, args.big_runs)):
+            for k in sizes:
+                if i >= (args.big_runs if k == "10m" else args.runs_size):
+                    continue
+                place = scratch / f"floor-{k}-{i}"
+                whole = run_worker("stages", data[k], place / WORK, place / MARTS)
+                floor = run_worker("floor", data[k], place / WORK, place / MARTS)
+                shutil.rmtree(place, ignore_errors=True)
+                cli = _cli_run(scratch / f"floor-cli-{k}-{i}", env, raw=data[k])
+                shutil.rmtree(scratch / f"floor-cli-{k}-{i}", ignore_errors=True)
+                rounds[k].append(_floor_round(whole, floor, cli))
+                r = rounds[k][-1]
+                print(
+                    f"  {k} round {i + 1}: floor {r['floor_s']:.2f} s (read {r['read_s']:.2f} + "
+                    f"SQL {r['sql_s']:.2f}); stages {r['stages_s']:.2f} s = "
+                    f"{r['stages_ratio']:.2f}x (load {r['load_stages']:.2f}); command line "
+                    f"{r['cli_s']:.2f} s = {r['cli_ratio']:.2f}x, peak tree "
+                    f"{r['cli_peak_mb']:.0f} MB, first line {r['cli_first_line_s']:.2f} s "
+                    f"(load {r['load_cli']:.2f})",
+                    flush=True,
+                )
+    finally:
+        stop_prefect(proc)
+        shutil.rmtree(home, ignore_errors=True)
+    report["floor"] = {
+        k: {
+            "graduates": graduates(data[k]),
+            "rounds": v,
+            "median": {key: statistics.median(r[key] for r in v) for key in v[0]},
+        }
+        for k, v in rounds.items()
+        if v
+    }
+
+
+def _floor_round(whole: dict, floor: dict, cli: dict) -> dict:
+    st, fp = whole["stages"], floor["parts"]
+    read, sql = fp["read"]["wall_s"], fp["sql"]["wall_s"]
+    return {
+        "read_s": read,
+        "sql_s": sql,
+        "floor_s": read + sql,
+        "read_peak_mb": fp["read"]["peak_rss_mb"],
+        "sql_peak_mb": fp["sql"]["peak_rss_mb"],
+        **{f"{s}_s": st[s]["wall_s"] for s in STAGES},
+        **{f"{s}_peak_mb": st[s]["peak_rss_mb"] for s in STAGES},
+        "stages_s": st["total"]["wall_s"],
+        "stages_peak_mb": st["total"]["peak_rss_mb"],
+        "stages_ratio": st["total"]["wall_s"] / (read + sql),
+        "ingest_over_read": st["ingest"]["wall_s"] / read,
+        "build_over_sql": st["build"]["wall_s"] / sql,
+        "stages_process_s": whole["driver"]["process_wall_s"],
+        "cli_s": cli["wall_s"],
+        "cli_ratio": cli["wall_s"] / (read + sql),
+        "cli_peak_mb": cli["peak_tree_mb"],
+        "cli_first_line_s": cli["first_line_s"],
+        "load_stages": whole["driver"]["load1_before"],
+        "load_floor": floor["driver"]["load1_before"],
+        "load_cli": cli["load1"],
+    }
 
 
 def scenario_runner(report: dict, args, scratch: Path) -> None:
@@ -761,7 +893,7 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
     print(f"  Prefect server up in {started:.1f} s", flush=True)
     try:
         warm = warm_state("flow", season, stored, scratch)
-        flows = []
+        flows, idle = [], []
         for i in range(runs):
             place = night_place(warm, scratch / f"flow-{i}", season, [*stored, new])
             r = run_worker(
@@ -772,7 +904,23 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
                 {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)},
             )
             flows.append(r)
-            print(f"  flow run {i + 1}: {r['flow_wall_s']:.2f} s in the flow", flush=True)
+            # the same flow again: nothing new (what a served run costs when nothing arrived)
+            idle.append(
+                run_worker(
+                    "flow",
+                    place / "raw",
+                    place / WORK,
+                    place / MARTS,
+                    {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)},
+                    extra=["--no-force"],
+                )
+            )
+            print(
+                f"  flow run {i + 1}: {r['flow_wall_s']:.2f} s in the flow; again with nothing "
+                f"new {idle[-1]['flow_wall_s']:.2f} s in the flow, "
+                f"{idle[-1]['driver']['process_wall_s']:.2f} s for the process",
+                flush=True,
+            )
             shutil.rmtree(place, ignore_errors=True)
     finally:
         stop_prefect(proc)
@@ -782,70 +930,191 @@ def prefect_section(season_info: dict, scratch: Path, runs: int) -> dict:
         "load1": statistics.median(r["driver"]["load1_before"] for r in flows),
         **{key: statistics.median(r[key] for r in flows) for key in ("imports_s", "flow_wall_s")},
         "process_wall_s": statistics.median(r["driver"]["process_wall_s"] for r in flows),
+        "nothing_new_flow_s": statistics.median(r["flow_wall_s"] for r in idle),
+        "nothing_new_process_s": statistics.median(r["driver"]["process_wall_s"] for r in idle),
+        "nothing_new_imports_s": statistics.median(r["imports_s"] for r in idle),
     }
 
 
-def _cli_run(place: Path, env: dict) -> tuple[float, float, str]:
-    """`employment-eval run` as the centre runs it: (wall s of the whole process, load before,
-    stdout)."""
-    load = Load.before_run()
-    cmd = [*_cli(), "run", "--raw", str(place / "raw"), "--marts", str(place / MARTS)]
-    cmd += ["--work", str(place / WORK), "--as-of", AS_OF]
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants (KB), from /proc."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, p in parent.items() if p == pid and c not in tree]
+        tree.update(kids)
+        frontier += kids
+    total = 0
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    for pid in tree:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kb
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_tree(cmd: list[str], env: dict, interval: float = 0.02) -> dict:
+    """A whole command as a user runs it: wall seconds from start to exit, seconds to its
+    first console line (stdout or stderr), the peak of the summed RSS of its process tree
+    (sampled every `interval` s), exit code and output."""
+    import threading
+
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=_env(env), capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first: list[float] = []
+    out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def pump(stream, name: str) -> None:
+        for line in stream:
+            if not first:
+                first.append(time.perf_counter() - start)
+            out[name].append(line)
+
+    pumps = [
+        threading.Thread(target=pump, args=(proc.stdout, "stdout"), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, "stderr"), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(interval)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+    for t in pumps:
+        t.join()
+    return {
+        "wall_s": wall,
+        "first_line_s": first[0] if first else math.nan,
+        "peak_tree_mb": peak / 1024,
+        "returncode": proc.returncode,
+        "stdout": "".join(out["stdout"]),
+        "stderr": "".join(out["stderr"]),
+    }
+
+
+def _cli_run(
+    place: Path,
+    env: dict,
+    raw: Path | None = None,
+    cli: list[str] | None = None,
+    env_whole: dict | None = None,
+) -> dict:
+    """`employment-eval run` as the centre runs it (run_tree: wall, first line, peak of the
+    process tree), with the load before it; `env_whole`: exactly this environment, and
+    --force (a run with a temporary server)."""
+    load = Load.before_run()
+    cmd = [*(cli or _cli()), "run", "--raw", str(raw or place / "raw")]
+    cmd += ["--marts", str(place / MARTS), "--work", str(place / WORK), "--as-of", AS_OF]
+    cmd += ["--force"] if env_whole is not None else []
+    r = run_tree(cmd, env_whole if env_whole is not None else _env(env))
+    if r["returncode"] != 0:
+        sys.stderr.write(r["stdout"][-3000:] + r["stderr"][-3000:])
         raise SystemExit(f"command line run failed ({place})")
-    return wall, load, proc.stdout
+    return {**r, "load1": load}
 
 
 def scenario_cli(report: dict, args, scratch: Path) -> None:
     """The demo season; the warm state has every export but the last; each round: a night
-    with the last export (one new), then the same night again (nothing new)."""
+    with the last export (one new), then the same night again (nothing new). With
+    --baseline, the same nights by another checkout's command line (its own .venv and warm
+    state) alternate with this code's. Last, one run with a temporary server (no
+    PREFECT_API_URL, --force) per code: its first console line while the server starts."""
     season = generate(args.data, 1, None, "mixed")
-    first = full_run("cli-plain", season, scratch, 0)  # the plain full rebuild's marts
-    ordered = _by_date(first["files"])
+    ordered = _by_date(full_run("cli-order", season, scratch, 0)["files"])
     stored, new = [season / p for p in ordered[:-1]], season / ordered[-1]
+    # the plain full rebuild of the night's inputs (a resent copy of an export is none)
+    first = full_run("cli-plain", None, scratch, 0, [*stored, new], season)
+    codes = {"this": _cli()}
+    if args.baseline:
+        codes["baseline"] = [str(Path(args.baseline).resolve() / ".venv/bin/employment-eval")]
     home = Path(tempfile.mkdtemp(prefix="ee-bench-prefect-"))
     proc, url, _ = start_prefect(home)
     env = {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
     print(f"(cli) demo season: {len(stored)} stored + {ordered[-1]}; command line, whole process")
+    runs: dict[str, dict[str, list]] = {c: {"night": [], "nothing_new": []} for c in codes}
+    same = True
     try:
-        warm = scratch / "cli-warm"
         other = [p for p in _non_registration_files(season) if "special_groups" not in p.parts]
-        link_tree([*stored, *other], season, warm / "raw")
-        _cli_run(warm, env)
-        runs: dict[str, list] = {"night": [], "nothing_new": []}
-        same = True
+        warm = {}
+        for code, cli in codes.items():
+            warm[code] = scratch / f"cli-warm-{code}"
+            link_tree([*stored, *other], season, warm[code] / "raw")
+            _cli_run(warm[code], env, cli=cli)
         for i in range(args.runs):
-            place = night_place(warm, scratch / f"cli-{i}", season, [*stored, new])
-            wall, load, out = _cli_run(place, env)
-            runs["night"].append({"wall_s": wall, "load1": load})
-            same &= marts_digest(place / MARTS) == first["marts_digest"]
-            published = (place / MARTS).read_bytes()
-            wall, load, out = _cli_run(place, env)
-            assert "没有新的输入" in out and (place / MARTS).read_bytes() == published, out
-            runs["nothing_new"].append({"wall_s": wall, "load1": load})
-            print(
-                f"  round {i + 1}: one new export {runs['night'][-1]['wall_s']:.2f} s "
-                f"(load {runs['night'][-1]['load1']:.2f}), nothing new {wall:.2f} s "
-                f"(load {load:.2f})",
-                flush=True,
-            )
-            shutil.rmtree(place, ignore_errors=True)
+            for code, cli in codes.items():
+                place = night_place(warm[code], scratch / f"cli-{code}-{i}", season, [*stored, new])
+                night = _cli_run(place, env, cli=cli)
+                runs[code]["night"].append(night)
+                if code == "this":
+                    same &= marts_digest(place / MARTS) == first["marts_digest"]
+                published = (place / MARTS).read_bytes()
+                again = _cli_run(place, env, cli=cli)
+                assert "没有新的输入" in again["stdout"], again["stdout"]
+                assert (place / MARTS).read_bytes() == published
+                runs[code]["nothing_new"].append(again)
+                print(
+                    f"  round {i + 1} ({code}): one new export {night['wall_s']:.2f} s (first "
+                    f"line {night['first_line_s']:.2f} s, load {night['load1']:.2f}), nothing "
+                    f"new {again['wall_s']:.2f} s (first line {again['first_line_s']:.2f} s, "
+                    f"load {again['load1']:.2f})",
+                    flush=True,
+                )
+                shutil.rmtree(place, ignore_errors=True)
     finally:
         stop_prefect(proc)
         shutil.rmtree(home, ignore_errors=True)
+    temporary = {}
+    for code, cli in codes.items():  # no server: the run starts a temporary one
+        place = night_place(warm[code], scratch / f"cli-tmp-{code}", season, [*stored, new])
+        alone = {k: v for k, v in _env().items() if k != "PREFECT_API_URL"}
+        alone["PREFECT_HOME"] = str(place / "prefect-home")
+        r = _cli_run(place, {}, cli=cli, env_whole=alone)
+        temporary[code] = {k: r[k] for k in ("wall_s", "first_line_s", "peak_tree_mb", "load1")}
+        print(
+            f"  temporary server ({code}): {r['wall_s']:.2f} s, first line "
+            f"{r['first_line_s']:.2f} s (load {r['load1']:.2f})",
+            flush=True,
+        )
+        shutil.rmtree(place, ignore_errors=True)
     report["cli"] = {
         k: {
             "median_wall_s": statistics.median(r["wall_s"] for r in v),
             "walls": [r["wall_s"] for r in v],
+            "first_line_s": [r["first_line_s"] for r in v],
+            "peak_tree_mb": statistics.median(r["peak_tree_mb"] for r in v),
             "load1": statistics.median(r["load1"] for r in v),
+            "loads": [r["load1"] for r in v],
             "runs": len(v),
         }
-        for k, v in runs.items()
+        for k, v in runs["this"].items()
     }
+    report["cli"]["temporary_server"] = {**temporary["this"], "first_line_s": [
+        temporary["this"]["first_line_s"]]}  # fmt: skip
+    if "baseline" in runs:
+        report["cli_baseline"] = {
+            "checkout": str(args.baseline),
+            **{
+                k: {
+                    "median_wall_s": statistics.median(r["wall_s"] for r in v),
+                    "walls": [r["wall_s"] for r in v],
+                    "first_line_s": [r["first_line_s"] for r in v],
+                    "loads": [r["load1"] for r in v],
+                }
+                for k, v in runs["baseline"].items()
+            },
+            "temporary_server": temporary["baseline"],
+        }
     report.setdefault("identical", {})["cli night = plain full rebuild"] = same
 
 
@@ -931,12 +1200,67 @@ def print_table(report: dict) -> None:
                 + ", ".join(f"{w:.2f}" for w in c["walls"])
                 + ")"
             )
+    if cl and "temporary_server" in cl:
+        t = cl["temporary_server"]
+        print(
+            f"command line with a temporary server: {t['wall_s']:.2f} s, first line "
+            f"{t['first_line_s'][0]:.2f} s (load {t['load1']:.2f})"
+        )
+    if cl:
+        print(
+            "first console line: "
+            + "; ".join(
+                f"{k} " + ", ".join(f"{x:.2f}" for x in cl[k]["first_line_s"]) + " s"
+                for k in ("night", "nothing_new")
+            )
+        )
+    bl = report.get("cli_baseline")
+    if bl:
+        for key, label in (("night", "one new export"), ("nothing_new", "nothing new")):
+            c = bl[key]
+            print(
+                f"baseline ({bl['checkout']}), {label}: {c['median_wall_s']:.2f} s (runs "
+                + ", ".join(f"{w:.2f}" for w in c["walls"])
+                + "; first line "
+                + ", ".join(f"{w:.2f}" for w in c["first_line_s"])
+                + " s; loads "
+                + ", ".join(f"{w:.2f}" for w in c["loads"])
+                + ")"
+            )
+        t = bl["temporary_server"]
+        print(
+            f"baseline with a temporary server: {t['wall_s']:.2f} s, first line "
+            f"{t['first_line_s']:.2f} s (load {t['load1']:.2f})"
+        )
+    for k, fl in report.get("floor", {}).items():
+        m = fl["median"]
+        print(
+            f"floor {k} ({fl['graduates']:,} graduates, {len(fl['rounds'])} rounds, median): "
+            f"DuckDB read_csv {m['read_s']:.2f} s ({m['read_peak_mb']:.0f} MB) + models' SQL "
+            f"{m['sql_s']:.2f} s ({m['sql_peak_mb']:.0f} MB) = {m['floor_s']:.2f} s "
+            f"(load {m['load_floor']:.2f})"
+        )
+        print(
+            f"  stages {m['stages_s']:.2f} s = {m['stages_ratio']:.2f}x the floor (ingest "
+            f"{m['ingest_s']:.2f} s = {m['ingest_over_read']:.2f}x read, build {m['build_s']:.2f}"
+            f" s = {m['build_over_sql']:.2f}x SQL, audit {m['audit_s']:.2f} s, publish "
+            f"{m['publish_s']:.2f} s); peak MB ingest {m['ingest_peak_mb']:.0f}, build "
+            f"{m['build_peak_mb']:.0f}, audit {m['audit_peak_mb']:.0f}, publish "
+            f"{m['publish_peak_mb']:.0f} (load {m['load_stages']:.2f})"
+        )
+        print(
+            f"  command line {m['cli_s']:.2f} s = {m['cli_ratio']:.2f}x the floor; peak of the "
+            f"process tree {m['cli_peak_mb']:.0f} MB; first line {m['cli_first_line_s']:.2f} s "
+            f"(load {m['load_cli']:.2f})"
+        )
     pf = report.get("prefect")
     if pf:
         print(
             f"Prefect server start {pf['server_start_s']:.1f} s; nightly flow (b) against it: "
             f"{pf['flow_wall_s']:.2f} s in the flow, {pf['process_wall_s']:.2f} s for the "
-            f"whole process (load {pf['load1']:.2f})"
+            f"whole process (load {pf['load1']:.2f}); the flow with nothing new: "
+            f"{pf['nothing_new_flow_s']:.2f} s in the flow, {pf['nothing_new_process_s']:.2f} s "
+            f"for the whole process, of which imports {pf['nothing_new_imports_s']:.2f} s"
         )
     print()
     for name, verdict in report["targets"].items():
@@ -965,6 +1289,29 @@ def judge(report: dict) -> dict:
             value = report["cli"][key]["median_wall_s"]
             verdict = "met" if value <= limit else "MISSED"
             out[f"{name} night, whole process <= {limit:g} s"] = f"{value:.2f} s — {verdict}"
+    firsts = [t for c in report.get("cli", {}).values() for t in c.get("first_line_s", [])]
+    firsts += [r["cli_first_line_s"] for f in report.get("floor", {}).values() for r in f["rounds"]]
+    if firsts:
+        worst = max(firsts)
+        verdict = "met" if worst <= TARGET_FIRST_LINE else "MISSED"
+        out[f"first console line, every run <= {TARGET_FIRST_LINE:g} s"] = (
+            f"{worst:.2f} s (slowest of {len(firsts)}) — {verdict}"
+        )
+    for k, fl in report.get("floor", {}).items():
+        m = fl["median"]
+        for what in ("stages", "cli"):
+            r = m[f"{what}_ratio"]
+            verdict = "met" if r <= TARGET_FLOOR_RATIO else "MISSED"
+            out[f"{k} {what} / floor <= {TARGET_FLOOR_RATIO:g}"] = f"{r:.2f} — {verdict}"
+        if k == "10m":
+            for what, value in (("stages", m["stages_s"]), ("command line", m["cli_s"])):
+                verdict = "met" if value <= TARGET_10M["wall"] else "MISSED"
+                out[f"10m {what} wall <= {TARGET_10M['wall']:g} s"] = f"{value:.1f} s — {verdict}"
+            peak = m["cli_peak_mb"]
+            verdict = "met" if peak <= TARGET_10M["peak_mb"] else "MISSED"
+            out[f"10m process tree peak <= {TARGET_10M['peak_mb']:g} MB"] = (
+                f"{peak:.0f} MB — {verdict}"
+            )
     for name, same in report.get("identical", {}).items():
         out[f"marts identical: {name}"] = "yes" if same else "NO"
     if report.get("runner"):
@@ -984,10 +1331,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runner-rounds", type=int, default=9, help="rounds of the runner scenario")
     p.add_argument("--quick", action="store_true", help="small data, 1 run: a smoke test")
     p.add_argument("--max-load", type=float, help="wait until the 1-min load is below this")
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="cli: another checkout (with its own .venv) whose command line alternates with "
+        "this one's",
+    )
     p.add_argument("--load-wait", type=float, default=600.0, help="at most this long (s)")
     p.add_argument("--data", type=Path, default=RESULTS / "data", help="generated data cache")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
-    p.add_argument("--worker", choices=("stages", "flow", "runner"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--worker", choices=("stages", "flow", "runner", "floor"), help=argparse.SUPPRESS
+    )
+    p.add_argument("--no-force", action="store_true", help=argparse.SUPPRESS)  # worker: flow
     p.add_argument("--profile", help=argparse.SUPPRESS)  # worker: pyinstrument text per stage
     p.add_argument("--rounds", type=int, default=9, help=argparse.SUPPRESS)
     for opt in ("--raw", "--work", "--marts", "--as-of", "--result"):
@@ -1035,6 +1391,9 @@ def main(argv: list[str] | None = None) -> int:
             save()
         if "size" in which:
             scenario_sizes(report, args, scratch)
+            save()
+        if "floor" in which:
+            scenario_floor(report, args, scratch)
             save()
         if "night10m" in which and not args.quick:
             scenario_night10m(report, args, scratch)

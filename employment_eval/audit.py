@@ -12,7 +12,9 @@ the expectation, the failing count and the raw file and rows, but no values."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import shutil
 import time
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from employment_eval import gate_worker, publish, quality, runner
+from employment_eval import gate_rows, gate_worker, publish, quality, runner
 from employment_eval.paths import SQL_DIR
 
 REPORTS_KEPT = 30  # report folders of the most recent runs kept in <work>/reports/
@@ -224,22 +226,57 @@ def run_suites(
     in this process. Data Docs go to `docs_dir` when an error-level expectation failed, or
     always with `docs_always`."""
     with gate_worker.validator(docs_dir) as validator:
-        outcomes = _validate_all(validator, con, candidate, suites, chunk_rows)
+        gate = _Gate(validator)
+        outcomes = _validate_all(gate, con, candidate, suites, chunk_rows)
         failed = any(not o.success and o.severity == "error" for o in outcomes)
         if docs_dir is not None and (docs_always or failed):
+            gate.complete_docs()
             validator.build_docs()
     titles = {s.name: s.title_zh for s in suites}
     return [_result(o, titles.get(o.suite, "")) for o in outcomes]
 
 
+class _Gate:
+    """The validator, and the suites GX had nothing to see in (every row of their frames
+    judged by DuckDB to pass: gate_rows): their results are the whole frame's, all passed,
+    and GX validates their empty frames only when Data Docs are written."""
+
+    def __init__(self, validator) -> None:
+        self.validator = validator
+        self.unseen: list[tuple[quality.Suite, object, dict]] = []
+
+    def check_suites(self, suites) -> None:
+        self.validator.check_suites(suites)
+
+    def validate(
+        self, suite: quality.Suite, tables, parameters: dict, count: gate_rows.FrameCount
+    ) -> list[quality.Outcome]:
+        tables = iter(tables)
+        head = next(tables)
+        if count.narrowed and len(head) == 0:
+            rest = next(tables, None)
+            if rest is None:  # no row may fail
+                self.unseen.append((suite, head, parameters))
+                return quality.passed_outcomes(suite, count.rows)
+            tables = itertools.chain([rest], tables)
+        return self.validator.validate(suite, itertools.chain([head], tables), parameters)
+
+    def complete_docs(self) -> None:
+        for suite, empty, parameters in self.unseen:
+            self.validator.validate(suite, [empty], parameters)
+
+
 def _validate_all(
-    validator, con: duckdb.DuckDBPyConnection, candidate: Path, suites, chunk_rows: int
+    validator: _Gate, con: duckdb.DuckDBPyConnection, candidate: Path, suites, chunk_rows: int
 ) -> list[quality.Outcome]:
     validator.check_suites(suites)  # every file loads before anything runs
     outcomes: list[quality.Outcome] = []
-    quality.prepare_already_validated(con)
+    fingerprint = quality.prepare_already_validated(con, suites)
     for suite in (s for s in suites if s.layer == "staging"):
-        outcomes += _validate(validator, suite, con, chunk_rows)
+        if suite.per_file is not None:
+            outcomes += _validate_new_files(validator, suite, con, chunk_rows, fingerprint)
+        else:
+            outcomes += _validate(validator, suite, con, chunk_rows)
     marts = [s for s in suites if s.layer == "marts"]
     if marts:
         cand = publish.open_published(candidate)  # `marts.x` is the schema, whatever the name
@@ -259,10 +296,47 @@ def _validate_all(
     return outcomes
 
 
-def _validate(validator, suite: quality.Suite, con, chunk_rows: int) -> list[quality.Outcome]:
-    """The suite's frame, read and validated chunk by chunk (a query error: SuiteError)."""
+def _validate(
+    validator: _Gate, suite: quality.Suite, con, chunk_rows: int
+) -> list[quality.Outcome]:
+    """The suite's frame, read and validated chunk by chunk (a query error: SuiteError); of a
+    suite whose rows are judged on their own, the rows that may fail (gate_rows)."""
     parameters = quality.suite_parameters(suite, con)
-    return validator.validate(suite, quality.suite_tables(suite, con, chunk_rows), parameters)
+    count = gate_rows.FrameCount()
+    tables = quality.suite_tables(suite, con, chunk_rows, parameters=parameters, count=count)
+    outcomes = validator.validate(suite, tables, parameters, count)
+    return _whole_rows(outcomes, count, 0)
+
+
+def _whole_rows(
+    outcomes: list[quality.Outcome], count: gate_rows.FrameCount, skipped: int
+) -> list[quality.Outcome]:
+    """rows_checked of the whole frame: the rows GX saw, or (narrowed) all the frame's rows,
+    plus the rows of files validated on an earlier night."""
+    if not count.narrowed and not skipped:
+        return outcomes
+    return [
+        dataclasses.replace(
+            o, rows_checked=(count.rows if count.narrowed else o.rows_checked) + skipped
+        )
+        for o in outcomes
+    ]
+
+
+def _validate_new_files(
+    validator: _Gate, suite: quality.Suite, con, chunk_rows: int, fingerprint: str
+) -> list[quality.Outcome]:
+    """A per-file suite: the rows of the files not validated before, in full; the files
+    that pass every expectation are recorded (marked once the run publishes). The rows of
+    the files skipped count as checked, as in a full validation."""
+    skipped = quality.skipped_rows(con, suite)
+    parameters = quality.suite_parameters(suite, con)
+    count = gate_rows.FrameCount()
+    tables = quality.suite_tables(suite, con, chunk_rows, parameters=parameters, count=count)
+    outcomes = validator.validate(suite, tables, parameters, count)
+    ledger = quality.FileLedger(suite, con, count)
+    quality.record_passed(con, suite, ledger.passed(outcomes), fingerprint)
+    return _whole_rows(outcomes, count, skipped)
 
 
 def _result(o: quality.Outcome, title: str) -> CheckResult:

@@ -21,8 +21,7 @@ import duckdb
 
 from employment_eval import publish, warehouse
 from employment_eval.failures import RunFailed
-from employment_eval.ingest.discover import discover
-from employment_eval.ingest.read import sha256_of
+from employment_eval.ingest.discover import discover, sha256_of
 from employment_eval.options import RunOptions, as_shanghai
 from employment_eval.paths import (
     EXPECTATIONS_DIR,
@@ -44,7 +43,7 @@ class LastPublish:
     finished_at: dt.datetime
 
 
-def _tree_digest(
+def tree_digest(
     digest: hashlib._Hash, folder: Path, pattern: str, root: Path = PROJECT_ROOT
 ) -> None:
     for path in sorted(folder.rglob(pattern)):
@@ -87,14 +86,14 @@ def fingerprint(opts: RunOptions, rules: list[Rules], con: duckdb.DuckDBPyConnec
     year = opts.year_asked  # None: the latest year with an export, settled by the run
     digest.update(f"year\0{year}\0next\0{_next_nodes(rules, opts.as_of)}\n".encode())
     digest.update(f"signed\0{signing_store.state(con)}\n".encode())  # sign / unsign rebuilds
-    _tree_digest(digest, SQL_DIR, "*.sql")
-    _tree_digest(digest, EXPECTATIONS_DIR, "*.json")
-    _tree_digest(digest, REFERENCE_DIR, "*.csv")
-    _tree_digest(digest, REFERENCE_DIR, "*.toml")  # the catalog comments, bundled rules
+    tree_digest(digest, SQL_DIR, "*.sql")
+    tree_digest(digest, EXPECTATIONS_DIR, "*.json")
+    tree_digest(digest, REFERENCE_DIR, "*.csv")
+    tree_digest(digest, REFERENCE_DIR, "*.toml")  # the catalog comments, bundled rules
     for folder in CODE_DIRS:
-        _tree_digest(digest, folder, "*.py")
+        tree_digest(digest, folder, "*.py")
     templates = templates_dir()  # a restyled report is written again
-    _tree_digest(digest, templates, "*", templates)
+    tree_digest(digest, templates, "*", templates)
     return digest.hexdigest()
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +60,9 @@ def api_url() -> str | None:
 def _authorised(url: str, timeout: float) -> bool:
     """The server accepts this process's secret (a server without authentication accepts any
     request): a GET of its version, which needs authentication when it is on."""
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(f"{url.rstrip('/')}/admin/version")
     secret = os.environ.get(prefect_auth.CLIENT_VARIABLE)
     if secret:
@@ -83,6 +84,9 @@ def check_server(timeout: float = 10, attempts: int = 3) -> None:
     url = api_url()
     if url is None:
         return
+    import urllib.error  # ~0.1 s: not before a command's first line
+    import urllib.request
+
     for attempt in range(1, attempts + 1):
         try:
             with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as resp:

@@ -13,7 +13,7 @@ import duckdb
 
 from employment_eval import fsmodes
 from employment_eval.faults import pause_point
-from employment_eval.ingest.read import sha256_of
+from employment_eval.ingest.discover import sha256_of
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 # The published file is written in a storage format that DuckDB 1.2 and later read (the

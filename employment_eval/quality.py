@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from employment_eval import gate_rows
 from employment_eval.paths import EXPECTATIONS_DIR
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported where used (~0.2 s at start-up)
@@ -63,6 +64,17 @@ class SuiteError(Exception):
 
 
 @dataclass(frozen=True)
+class PerFile:
+    """A suite whose every rule holds within one file (`"per_file"` in its file): `column`
+    names the file in the frame (a content hash), `files` is a query of the files the frame
+    holds tonight. A file that passed every expectation of the suite under the same suites,
+    rules and code is not validated again (see `prepare_already_validated`)."""
+
+    column: str
+    files: str
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     path: Path
@@ -74,6 +86,7 @@ class Suite:
     frame: str | None = None
     personal_values: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
+    per_file: PerFile | None = None
 
     def expectation(self, check_id: str) -> dict:
         return next(e for e in self.expectations if e["meta"]["check_id"] == check_id)
@@ -162,6 +175,7 @@ def _load_suite(path: Path) -> Suite:
         if meta["check_id"] in seen:
             raise SuiteError(f"{where}：check_id {meta['check_id']!r} 重复")
         seen.add(meta["check_id"])
+    per_file = _per_file(path, data)
     return Suite(
         name=data["name"],
         path=path,
@@ -173,7 +187,34 @@ def _load_suite(path: Path) -> Suite:
         frame=data.get("frame"),
         personal_values=_text(data["personal_values"]) if "personal_values" in data else None,
         parameters={k: _text(v) for k, v in data.get("parameters", {}).items()},
+        per_file=per_file,
     )
+
+
+def _per_file(path: Path, data: dict) -> PerFile | None:
+    """The suite's `per_file` declaration, checked: it may skip files only when every
+    expectation judges rows on their own or checks uniqueness within a file."""
+    spec = data.get("per_file")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not isinstance(spec.get("column"), str) or "files" not in spec:
+        raise SuiteError(f'{path.name}：per_file 须为 {{"column": 列名, "files": 查询}}')
+    column = spec["column"]
+    if not data.get("row_id") or "frame" in data:
+        raise SuiteError(f"{path.name}：per_file 需要 query 与 row_id")
+    for exp in data["expectations"]:
+        kind, kwargs = exp["type"], exp["kwargs"]
+        if "mostly" in kwargs or not (kind in ROW_WISE or kind in UNIQUE_KEYS):
+            raise SuiteError(
+                f"{path.name}：期望 {exp['meta']['check_id']} 不是逐行或唯一性检查，"
+                "不能按文件只检查一次（per_file）"
+            )
+        if kind in UNIQUE_KEYS and column not in UNIQUE_KEYS[kind](kwargs):
+            raise SuiteError(
+                f"{path.name}：期望 {exp['meta']['check_id']} 的唯一性跨越文件（键中没有 "
+                f"{column}），不能按文件只检查一次（per_file）"
+            )
+    return PerFile(column, _text(spec["files"]))
 
 
 # -- frames ------------------------------------------------------------------------------------
@@ -246,7 +287,7 @@ def frame_plan(suite: Suite, available: Sequence[str]) -> FramePlan:
     key = tuple(c for c in keys[0] if all(c in k for k in keys)) if keys else ()
     if keys and not key:
         return whole
-    needed = set(suite.row_id)
+    needed = set(suite.row_id) | ({suite.per_file.column} if suite.per_file else set())
     for exp in suite.expectations:
         kwargs = exp["kwargs"]
         needed |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
@@ -260,6 +301,10 @@ def frame_plan(suite: Suite, available: Sequence[str]) -> FramePlan:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(value: str) -> str:
+    return value.replace("'", "''")
 
 
 def _suite_error(suite: Suite, exc: Exception) -> SuiteError:
@@ -280,14 +325,24 @@ def as_frame(table: pa.Table | pd.DataFrame) -> pd.DataFrame:
 
 
 def suite_tables(
-    suite: Suite, con: duckdb.DuckDBPyConnection, chunk_rows: int | None = CHUNK_ROWS
+    suite: Suite,
+    con: duckdb.DuckDBPyConnection,
+    chunk_rows: int | None = CHUNK_ROWS,
+    *,
+    parameters: dict[str, list] | None = None,
+    count: gate_rows.FrameCount | None = None,
 ) -> Iterator[pa.Table | pd.DataFrame]:
     """`suite_frames` before the pandas conversion: Arrow tables (the published-columns
-    frame is built as pandas). The validator converts them, possibly in another process."""
+    frame is built as pandas). The validator converts them, possibly in another process.
+    With `count`, a suite whose rows are judged on their own yields only the rows that may
+    fail (gate_rows.narrow: the results are those of the whole frame) and the whole frame's
+    rows are counted into `count`."""
     import pyarrow as pa
 
     if suite.frame == "published_columns":
         frame = published_columns(con, suite.personal_values or "select null::varchar as value")
+        if count is not None:
+            frame = _narrow_frame(suite, con, frame, parameters or {}, count)
         yield sort_frame(frame, suite.row_id)
         return
     try:
@@ -295,9 +350,17 @@ def suite_tables(
     except duckdb.Error as exc:
         raise _suite_error(suite, exc) from exc
     plan = frame_plan(suite, available)
-    select = f"select {', '.join(map(_quote, plan.columns))} from (\n{suite.query}\n) as frame"
+    select = frame_query(suite, plan.columns)
     reader = None
+    narrowed = False
     try:
+        if count is not None and suite.row_id:
+            column = suite.per_file.column if suite.per_file else None
+            chosen = gate_rows.narrow(
+                con, select, suite.expectations, parameters or {}, column, count
+            )
+            narrowed = chosen is not None
+            select = chosen or select
         if not plan.chunked or chunk_rows is None:
             yield sort_table(con.sql(select).to_arrow_table(), suite.row_id)
             return
@@ -327,6 +390,49 @@ def suite_tables(
     finally:
         if reader is not None:  # also when the consumer stops early: free the connection
             reader.close()
+        if narrowed:
+            gate_rows.drop(con, suite.expectations)
+
+
+def _narrow_frame(
+    suite: Suite,
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    parameters: dict[str, list],
+    count: gate_rows.FrameCount,
+) -> pd.DataFrame:
+    """A frame built in pandas, narrowed by DuckDB as a query's frame is (its rows chosen by
+    position: the dtypes stay those of the whole frame)."""
+    con.register("quality_built_frame", frame.assign(__position=range(len(frame))))
+    try:
+        columns = ", ".join(map(_quote, frame.columns))
+        chosen = gate_rows.narrow(
+            con,
+            f"select {columns}, __position from quality_built_frame",
+            suite.expectations,
+            parameters,
+            None,
+            count,
+        )
+        if chosen is None:
+            return frame
+        kept = [r[0] for r in con.execute(f"select __position from ({chosen}) as c").fetchall()]
+    finally:
+        gate_rows.drop(con, suite.expectations)
+        con.unregister("quality_built_frame")
+    return frame.iloc[sorted(kept)].reset_index(drop=True)
+
+
+def frame_query(suite: Suite, columns: Sequence[str]) -> str:
+    """The query of a suite's frame, reading `columns`; a per-file suite leaves out the
+    files that passed before (the temp view of `prepare_already_validated`)."""
+    select = f"select {', '.join(map(_quote, columns))} from (\n{suite.query}\n) as frame"
+    if suite.per_file is not None:
+        select += (
+            f"\nwhere {_quote(suite.per_file.column)} not in (select value from "
+            f"already_validated where suite = '{_sql_text(suite.name)}')"
+        )
+    return select
 
 
 def _chunks(
@@ -366,7 +472,8 @@ def suite_frame(suite: Suite, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if suite.frame is not None:
         return next(suite_frames(suite, con, None))
     try:
-        return arrow_frame(sort_table(con.sql(suite.query).to_arrow_table(), suite.row_id))
+        select = frame_query(suite, con.sql(suite.query).columns)
+        return arrow_frame(sort_table(con.sql(select).to_arrow_table(), suite.row_id))
     except duckdb.Error as exc:
         raise _suite_error(suite, exc) from exc
 
@@ -387,8 +494,9 @@ _MASKED = {  # Arrow type → the masked pandas dtype DuckDB's .df() uses when t
 def arrow_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow result as the pandas frame DuckDB's own `.df()` gives (the dtypes GX has always
     seen): integers and booleans as numpy without nulls and masked (Int32, boolean) with them,
-    DECIMAL and HUGEINT as float64, DATE as datetime64[us], text as pandas strings. Arrow is
-    ~10× faster than `.df()` and needs a fraction of its memory."""
+    DECIMAL and HUGEINT as float64, DATE as datetime64[us], text as pandas strings (a text
+    column without any value as objects, as `.df()` gives it). Arrow is ~10× faster than
+    `.df()` and needs a fraction of its memory."""
     import pandas as pd
     import pyarrow as pa
 
@@ -414,7 +522,9 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
 def _is_text(kind: pa.DataType) -> bool:
     import pyarrow as pa
 
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _masked_dtype(kind: pa.DataType):
@@ -452,16 +562,42 @@ def suite_parameters(suite: Suite, con: duckdb.DuckDBPyConnection) -> dict[str, 
         raise _suite_error(suite, exc) from exc
 
 
+def _among_candidate(personal_values: str) -> str:
+    """The personal values query with each of its selects restricted to the candidate's
+    values (`quality_candidate_values`): the same values among the candidate's, since every
+    set operation commutes with that restriction — (A ∪ B) ∩ C = (A ∩ C) ∪ (B ∩ C), likewise
+    for EXCEPT and INTERSECT — but DuckDB no longer builds sets of every student's number
+    and name (it does not push a filter through a set operation itself). A query sqlglot
+    cannot read is used as it is."""
+    import sqlglot
+    from sqlglot import exp
+
+    def restrict(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.SetOperation):
+            node.set("this", restrict(node.this))
+            node.set("expression", restrict(node.expression))
+            return node
+        return sqlglot.parse_one(
+            f"select * from ({node.sql('duckdb')}) as leaf(value) "
+            "where value in (select value from quality_candidate_values)",
+            read="duckdb",
+        )
+
+    try:
+        return restrict(sqlglot.parse_one(personal_values, read="duckdb")).sql("duckdb")
+    except sqlglot.errors.SqlglotError:
+        return personal_values
+
+
 def published_columns(con: duckdb.DuckDBPyConnection, personal_values: str) -> pd.DataFrame:
     """One row per column of every table in the attached candidate (catalog CANDIDATE), with the
-    number of its values that equal a student number or name found in the working database."""
+    number of its values that equal a student number or name found in the working database.
+
+    The candidate's text values (the marts: small) are gathered first; the personal values
+    (millions in a national season) are only probed against them, so no set of every
+    student's number and name is built."""
     import pandas as pd
 
-    con.execute(
-        "create or replace temp table quality_personal_values as "
-        f"select distinct value from ({personal_values}) as v(value) "
-        "where value is not null and trim(value) <> ''"
-    )
     columns = con.execute(
         """select schema_name, table_name, column_name, data_type from duckdb_columns()
         where database_name = ? order by all""",
@@ -475,17 +611,27 @@ def published_columns(con: duckdb.DuckDBPyConnection, personal_values: str) -> p
             f"from {CANDIDATE}.{_quote(schema)}.{_quote(table)}"
             for i, (schema, table, column, _) in text
         )
-        found = dict(
+        con.execute(f"create or replace temp table quality_candidate_values as {values}")
+        try:
             con.execute(
-                f"select col, count(*) from ({values}) as candidate_values "
-                "where value in (select value from quality_personal_values) group by col"
-            ).fetchall()
-        )
+                "create or replace temp table quality_personal_values as "
+                f"select distinct value from ({_among_candidate(personal_values)}) as v(value) "
+                "where value is not null and trim(value) <> '' "
+                "and value in (select value from quality_candidate_values)"
+            )
+            found = dict(
+                con.execute(
+                    "select col, count(*) from quality_candidate_values "
+                    "where value in (select value from quality_personal_values) group by col"
+                ).fetchall()
+            )
+        finally:
+            con.execute("drop table if exists quality_personal_values")
+            con.execute("drop table if exists quality_candidate_values")
     rows = [
         (*column, found.get(i, 0) if column[3] == "VARCHAR" else None)
         for i, column in enumerate(columns)
     ]
-    con.execute("drop table quality_personal_values")
     return pd.DataFrame(
         rows,
         columns=["schema_name", "table_name", "column_name", "data_type", "personal_values"],
@@ -764,6 +910,14 @@ class _Tally:
         }
 
 
+def passed_outcomes(suite: Suite, rows: int) -> list[Outcome]:
+    """Every expectation of the suite passed on a frame of `rows` rows (as `validate` reports
+    a frame without a failing row)."""
+    return [
+        _outcome(suite, exp, _Tally(rows=rows), list(suite.row_id)) for exp in suite.expectations
+    ]
+
+
 def _outcome(suite: Suite, exp: dict, tally: _Tally, row_id: list[str]) -> Outcome:
     meta = exp["meta"]
     common = {
@@ -823,46 +977,167 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-# --- per-export validation, once per content -------------------------------------------------
-# The rules of the stg_registrations suite hold per export file, so an export whose content
-# already passed it (with the same suites and the same reference data) is not validated again
-# on later nights: the nightly cost does not grow with the number of stored exports.
+# --- files validated once per content -------------------------------------------------------
+# A suite declared `per_file` (PerFile) holds per file: a file whose rows passed every one of
+# its expectations — warnings too — is not validated again while the suites, the rules, the
+# reference data, the SQL models and the code stay the same (`validation_fingerprint`). Its
+# rows can fail nothing a full validation would report: the results, messages and failing
+# rows of a night are those of a full validation, and `rows_checked` counts the skipped rows
+# too (recorded when the file passed). A file with any failing row is validated every night.
+# Cross-file rules stay in suites without `per_file`, which see every row every night.
 
-VALIDATED_DDL = """create table if not exists meta.validated_files (
-    file_sha256 varchar not null,
-    fingerprint varchar not null,
+VALIDATED_DDL = """create table if not exists meta.files_validated (
+    suite varchar not null,
+    value varchar not null,  -- the file, as the suite's per_file column names it
+    fingerprint varchar not null,  -- validation_fingerprint when it passed
+    rows bigint not null,  -- its rows in the suite's frame
     validated_at timestamp not null,
-    primary key (file_sha256, fingerprint)
+    primary key (suite, value, fingerprint)
+)"""
+PENDING_DDL = """create table if not exists meta.files_validated_pending (
+    suite varchar not null,
+    value varchar not null,
+    fingerprint varchar not null,
+    rows bigint not null
 )"""
 
 
-def validation_fingerprint(directory: Path = EXPECTATIONS_DIR) -> str:
-    """Changes whenever a suite or a reference seed changes."""
-    from employment_eval.reference import Reference
+def validation_fingerprint(con: duckdb.DuckDBPyConnection, suites: Sequence[Suite]) -> str:
+    """Changes whenever a suite, a SQL model, the code, a reference seed or the rules change
+    (the rules and seeds as loaded into the working database: `meta.build_inputs`)."""
+    from employment_eval.nochange import CODE_DIRS, tree_digest
+    from employment_eval.paths import SQL_DIR
 
-    digest = hashlib.sha256(Reference().fingerprint.encode())
-    for path in sorted(directory.glob("*.json")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    digest = hashlib.sha256(b"employment-eval validation v2\n")
+    with contextlib.suppress(duckdb.Error):  # no build yet: nothing was validated either
+        for row in con.execute(
+            "select name, fingerprint from meta.build_inputs order by name"
+        ).fetchall():
+            digest.update(f"{row[0]}\0{row[1]}\n".encode())
+    for suite in sorted(suites, key=lambda s: s.name):
+        digest.update(f"suite\0{suite.name}\0{suite.path.name}\n".encode())
+        digest.update(suite.path.read_bytes())
+    tree_digest(digest, SQL_DIR, "*.sql")
+    for folder in CODE_DIRS:
+        tree_digest(digest, folder, "*.py")
+    return digest.hexdigest()[:32]
 
 
-def prepare_already_validated(con: duckdb.DuckDBPyConnection) -> None:
-    """The temp view `already_validated` that the staging suite reads."""
+def prepare_already_validated(
+    con: duckdb.DuckDBPyConnection, suites: Sequence[Suite] | None = None
+) -> str:
+    """The temp view `already_validated (suite, value, rows)` that per-file suites skip: the
+    files that passed under this fingerprint and are in the frame tonight. Returns the
+    fingerprint."""
+    suites = load_suites() if suites is None else suites
     con.execute("create schema if not exists meta")
+    con.execute("drop table if exists meta.validated_files")  # v1: files only, no rows
     con.execute(VALIDATED_DDL)
-    fingerprint = validation_fingerprint()
-    con.execute(
-        "create or replace temp view already_validated as select file_sha256 "
-        f"from meta.validated_files where fingerprint = '{fingerprint}'"
+    con.execute(PENDING_DDL)
+    con.execute("delete from meta.files_validated_pending")
+    fingerprint = validation_fingerprint(con, suites)
+    parts = [
+        f"select suite, value, rows from meta.files_validated where suite = "
+        f"'{_sql_text(s.name)}' and fingerprint = '{fingerprint}' and value in "
+        f"(select * from ({s.per_file.files}) as files)"
+        for s in suites
+        if s.per_file is not None
+    ]
+    body = " union all ".join(parts) or (
+        "select null::varchar as suite, null::varchar as value, null::bigint as rows limit 0"
     )
+    con.execute(f"create or replace temp view already_validated as {body}")
+    return fingerprint
+
+
+def skipped_rows(con: duckdb.DuckDBPyConnection, suite: Suite) -> int:
+    """Rows of the suite's frame in files not validated again tonight."""
+    if suite.per_file is None:
+        return 0
+    try:
+        row = con.execute(
+            "select coalesce(sum(rows), 0) from already_validated where suite = ?", [suite.name]
+        ).fetchall()[0]
+    except duckdb.Error as exc:
+        raise _suite_error(suite, exc) from exc
+    return int(row[0])
+
+
+class FileLedger:
+    """The files of a per-file suite's frame tonight, their rows, and which of them passed
+    every expectation (read from DuckDB: the rows per file counted when GX's rows were
+    chosen — gate_rows — or by a query of their own; the file of a failing row looked up)."""
+
+    def __init__(
+        self, suite: Suite, con: duckdb.DuckDBPyConnection, count: gate_rows.FrameCount
+    ) -> None:
+        assert suite.per_file is not None
+        self.suite, self.con, self.count = suite, con, count
+
+    def _query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        try:
+            return self.con.execute(sql, parameters or []).fetchall()
+        except duckdb.Error as exc:
+            raise _suite_error(self.suite, exc) from exc
+
+    def rows(self) -> Counter[str]:
+        if self.count.narrowed:
+            return self.count.per_file
+        column = _quote(self.suite.per_file.column)
+        frame = frame_query(self.suite, [self.suite.per_file.column])
+        return Counter(
+            {str(f): int(n) for f, n in self._query(f"select {column}, count(*) from ({frame}) "
+                                                    "as frame group by 1")}
+        )  # fmt: skip
+
+    def passed(self, outcomes: Sequence[Outcome]) -> dict[str, int]:
+        """{file: rows} of the files none of whose rows failed (every failing row must be
+        listed to tell; when some were left out, no file counts as passed)."""
+        head = self.suite.row_id[0]
+        heads: set[Any] = set()
+        for o in outcomes:
+            if o.success:
+                continue
+            if o.exception is not None or o.failing > len(o.failing_rows):
+                return {}
+            for row in o.failing_rows:
+                if head not in row:
+                    return {}
+                heads.add(row[head])
+        rows = self.rows()
+        failed: set[str] = set()
+        if heads:  # the files those rows are in (a null: every file)
+            if None in heads:
+                return {}
+            frame = frame_query(self.suite, [head, self.suite.per_file.column])
+            found = self._query(
+                f"select distinct {_quote(self.suite.per_file.column)} from ({frame}) as frame "
+                f"where {_quote(head)} in (select unnest(?))",
+                [sorted(heads, key=str)],
+            )
+            failed = {str(f) for (f,) in found}
+        return {f: n for f, n in rows.items() if f not in failed}
+
+
+def record_passed(
+    con: duckdb.DuckDBPyConnection, suite: Suite, passed: dict[str, int], fingerprint: str
+) -> None:
+    """Files that passed tonight, marked validated once the run publishes (mark_validated)."""
+    if passed:
+        con.executemany(
+            "insert into meta.files_validated_pending values (?, ?, ?, ?)",
+            [(suite.name, value, fingerprint, rows) for value, rows in passed.items()],
+        )
 
 
 def mark_validated(con: duckdb.DuckDBPyConnection) -> None:
-    """After a publish: this run's exports passed every suite."""
+    """After a publish: the files that passed this run's per-file suites."""
+    con.execute("create schema if not exists meta")
     con.execute(VALIDATED_DDL)
+    con.execute(PENDING_DDL)
     con.execute(
-        "insert or ignore into meta.validated_files "
-        "select distinct file_sha256, ?, now()::timestamp from staging.stg_exports",
-        [validation_fingerprint()],
+        "insert or replace into meta.files_validated "
+        "select suite, value, fingerprint, max(rows), now()::timestamp "
+        "from meta.files_validated_pending group by all"
     )
+    con.execute("delete from meta.files_validated_pending")

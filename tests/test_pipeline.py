@@ -241,11 +241,11 @@ def test_an_export_is_validated_once_per_content(place, monkeypatch) -> None:
     con = duckdb.connect(str(place["work"]))
     try:
         exports = con.execute("select count(*) from staging.stg_exports").fetchall()[0][0]
-        validated = con.execute("select count(*) from meta.validated_files").fetchall()[0][0]
+        validated = con.execute("select count(*) from meta.files_validated").fetchall()[0][0]
         assert validated == exports > 0
         quality.prepare_already_validated(con)
         assert len(quality.suite_frame(suite, con)) == 0  # nothing left to validate tonight
-        monkeypatch.setattr(quality, "validation_fingerprint", lambda: "suites-changed")
+        monkeypatch.setattr(quality, "validation_fingerprint", lambda con, s: "suites-changed")
         quality.prepare_already_validated(con)
         rows = con.execute("select count(*) from staging.stg_registrations").fetchall()[0][0]
         assert len(quality.suite_frame(suite, con)) == rows  # a new suite sees every export

@@ -11,15 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from employment_eval import (
-    failures,
-    fsmodes,
-    gate_worker,
-    locks,
-    nochange,
-    prefect_env,
-    preflight,
-)
+from employment_eval import failures, fsmodes, preflight
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import PUBLISHED_INCOMPLETE, quiet_prefect_console, say
 from employment_eval.options import RunOptions, default_year
@@ -64,6 +56,8 @@ def resolve_with_rules(args: argparse.Namespace) -> tuple[RunOptions, list[Rules
 @contextlib.contextmanager
 def run_context(opts: RunOptions) -> Iterator[None]:
     """Prefect's environment and the run's locks, before the flow starts."""
+    from employment_eval import locks, prefect_env
+
     prefect_env.configure(opts.work_dir)
     prefect_env.check_server()
     fsmodes.public_dir(opts.marts_path.parent)
@@ -87,7 +81,7 @@ def show_warnings(run_id: str, report_dir: Path) -> None:
 
 def last_morning_report(opts: RunOptions, as_of) -> str:
     from employment_eval.publish import published_year
-    from employment_eval.render.morning import report_paths
+    from employment_eval.render.report_names import report_paths
 
     year = published_year(opts.marts_path)
     if year is None:
@@ -140,7 +134,19 @@ def add_run(p: argparse.ArgumentParser) -> None:
     cli_parser.add_run_options(p)
 
 
+def first_line(args: argparse.Namespace, what: str) -> None:
+    """The command's first console line, before anything slow is imported or started (a
+    temporary Prefect server takes seconds): what it is doing, on which inputs."""
+    import os
+
+    day = f"评估日期 {args.as_of}" if getattr(args, "as_of", None) else "评估日期为今天"
+    server = "" if os.environ.get("PREFECT_API_URL") else "；如有新输入，将启动临时调度服务器"
+    say(f"{what}（{day}）：核对 {args.raw or '默认原始数据文件夹'} 中的输入与上次发布{server}……")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    first_line(args, "夜间刷新")
+    from employment_eval import gate_worker, nochange, prefect_env
     from employment_eval.audit import report_dir
     from employment_eval.publish import published_year
     from employment_eval.render.console import scoreboard_text
@@ -181,6 +187,8 @@ def add_scoreboard(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_scoreboard(args: argparse.Namespace) -> int:
+    first_line(args, "年终刷新")
+    from employment_eval import gate_worker, nochange, prefect_env
     from employment_eval.audit import report_dir
     from employment_eval.publish import published_year
     from employment_eval.render.console import scoreboard_text

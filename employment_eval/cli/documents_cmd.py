@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from employment_eval import failures, preflight, publish
+from employment_eval import failures, preflight
 from employment_eval.cli import parser as cli_parser
 from employment_eval.options import DEFAULT_MARTS, DEFAULT_RAW
 
@@ -46,6 +46,8 @@ def _published(args: argparse.Namespace) -> tuple[Path, Path, int, dt.date]:
         raise failures.UsageError(
             f"发布数据库 {marts} 不存在：请先运行 employment-eval run（或 scoreboard）。"
         )
+    from employment_eval import publish
+
     con = publish.open_published(marts)
     try:
         row = con.execute("select year, as_of_date from marts.run_info limit 1").fetchone()

@@ -17,14 +17,14 @@ import tempfile
 import traceback
 from pathlib import Path
 
-import duckdb
-
 from employment_eval import fsmodes
 from employment_eval.failures import RunFailed, UsageError, recall
 from employment_eval.locks import LockBusy
 from employment_eval.prefect_env import PrefectUnavailable, explain_start_failure
 from employment_eval.problems import InputError, render_problems
 from employment_eval.rules import RulesError
+
+# duckdb is imported only to explain its errors: a command's first line comes before it
 
 USAGE = 2
 FAILED = 1
@@ -93,7 +93,7 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
             "请检查该文件或文件夹的权限。",
             FAILED,
         )
-    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+    if _is_duckdb_lock(exc):
         return (
             "数据库文件正被另一个程序打开（例如有人用 DuckDB 以写方式打开了工作数据库），"
             f"运行中止，未发布任何结果。请关闭该程序后重试。（{_first_line(exc)}）",
@@ -105,6 +105,11 @@ def explain(exc: BaseException, crash_dir: Path | None) -> tuple[str, int]:
         f"原有数据保持不变。详细信息已写入 {crash}（仅本机可读），请交给维护人员。",
         FAILED,
     )
+
+
+def _is_duckdb_lock(exc: BaseException) -> bool:
+    duckdb = sys.modules.get("duckdb")  # an exception of duckdb's means it is imported
+    return duckdb is not None and isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
 def _signing_refused() -> tuple[type[BaseException], ...]:

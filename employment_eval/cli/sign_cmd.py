@@ -14,7 +14,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from employment_eval import failures, fsmodes, locks, preflight, warehouse
+from employment_eval import failures, fsmodes, locks, preflight
 from employment_eval.cli import parser as cli_parser
 from employment_eval.cli.outcome import say
 from employment_eval.options import DEFAULT_MARTS, DEFAULT_WAIT_SECONDS, DEFAULT_WORK
@@ -111,6 +111,8 @@ def cmd_sign(args: argparse.Namespace) -> int:
     rules = _rules_path(args, raw)
     fsmodes.public_dir(marts.parent)
     with locks.hold(work, args.wait, say), locks.hold(marts, args.wait, say):
+        from employment_eval import warehouse
+
         con = warehouse.open_work(work)
         try:
             done = record.sign(con, marts, args.year, args.by, on)
@@ -151,6 +153,8 @@ def cmd_unsign(args: argparse.Namespace) -> int:
     _raw, marts, work = _paths(args)
     on = _date(args)
     with locks.hold(work, args.wait, say), locks.hold(marts, args.wait, say):
+        from employment_eval import warehouse
+
         con = warehouse.open_work(work)
         try:
             done = record.unsign(con, marts, args.year, args.by, args.reason, on)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import openpyxl
 
 from employment_eval import textsafe
 from employment_eval.followup.workbook import (
@@ -191,6 +190,8 @@ def _date(value: object) -> dt.date | None:
 def _parse(path: Path, shown: str, units: dict[str, str]) -> tuple[_Parsed | None, list[Problem]]:
     def refuse(reason: str, row: int | None = None, column: str | None = None):
         return None, [Problem(shown, row, column, reason, "warning")]
+
+    import openpyxl  # only when a unit handed a list back (0.3 s to import)
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -27,6 +27,7 @@ Discovery never opens anything but regular files, and only to probe that they ca
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -34,6 +35,17 @@ from pathlib import Path, PurePosixPath
 
 from employment_eval.paths import RAW_KINDS
 from employment_eval.problems import Problem
+
+
+def sha256_of(path: Path) -> str:
+    """The file's content hash (read in 1 MB blocks). Here rather than in read.py so that a
+    night with nothing new need not import the readers (polars, numpy)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 SKIPPED_PREFIXES = (".", "~$")

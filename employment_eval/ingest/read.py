@@ -11,7 +11,7 @@ leaves it out of every cross-file rule)."""
 
 from __future__ import annotations
 
-import hashlib
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from employment_eval.ingest.discover import (  # re-exported: the discovery API 
     discover,
     os_reason,
     raw_dir_problem,
+    sha256_of,
 )
 from employment_eval.problems import Problem
 
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 UTF8_BOM = b"\xef\xbb\xbf"
+_BLANK = re.compile(rb"\s*(?:\xef\xbb\xbf\s*)?")  # nothing but blanks and a BOM
 
 
 @dataclass
@@ -59,14 +61,6 @@ class RawTable:
     @property
     def unreadable(self) -> bool:
         return bool(self.problems)
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -109,7 +103,7 @@ def read_csv(found: FoundFile) -> RawTable:
     """The file's records, counted twice: by polars (the cells) and from the bytes
     (records.py); a file whose counts differ is refused at the first row where they part."""
     data = found.path.read_bytes()
-    if not data.strip() or data.strip() == UTF8_BOM:
+    if _BLANK.fullmatch(data):  # (a regular expression: no copy of a file of gigabytes)
         return _file_problem(found, "文件为空（没有表头）")
     encoding = "utf-8-sig" if data.startswith(UTF8_BOM) else "utf-8"
     scan = records.scan_csv(data)

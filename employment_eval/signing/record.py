@@ -25,7 +25,7 @@ import duckdb
 
 from employment_eval import publish
 from employment_eval.failures import UsageError
-from employment_eval.ingest.read import sha256_of
+from employment_eval.ingest.discover import sha256_of
 from employment_eval.ingest.schema import APPROVER_LIMIT, REASON_LIMIT
 from employment_eval.ingest.text import first_bad_char
 from employment_eval.signing import drift, republish, snapshot, store

@@ -21,6 +21,7 @@ from employment_eval.render.morning.data import (
 )
 from employment_eval.render.morning.report import write_report
 from employment_eval.render.morning.workbook import write_workbook
+from employment_eval.render.report_names import report_paths
 
 __all__ = [
     "Morning",
@@ -36,12 +37,6 @@ __all__ = [
     "write_files",
     "write_morning_report",
 ]
-
-
-def report_paths(out_dir: Path, year: int, as_of: dt.date) -> tuple[Path, Path]:
-    """(html, xlsx) of the night: progress_<year>_<as-of>.html / .xlsx in out_dir."""
-    stem = f"progress_{year}_{as_of.isoformat()}"
-    return out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
 
 
 def previous_report(out_dir: Path, year: int, as_of: dt.date) -> Path | None:
