@@ -16,7 +16,7 @@ entrypoint recorded on the Prefect server either."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -61,12 +61,12 @@ def deployments() -> list[Deployment]:
 
 
 def serve(bound: Bound) -> None:
-    """Bind the paths, register both deployments and run them on schedule (blocks)."""
-    from prefect.runner import Runner
-
+    """Bind the paths, register both deployments and run them on schedule (blocks until
+    SIGTERM or Ctrl-C, which stop it cleanly: the deployments are paused, one Chinese line)."""
     os.environ[served.ENVIRONMENT] = bound.to_environment()  # inherited by the runs' processes
     os.chdir(PROJECT_ROOT)  # the served runs import the flows from the repository
-    runner = Runner(name="employment-eval", pause_on_shutdown=True)
+    logging.getLogger("prefect.runner").setLevel(logging.WARNING)  # its English progress lines
+    runner = _runner()
     for d in deployments():
         runner.add_flow(
             d.flow,
@@ -75,8 +75,41 @@ def serve(bound: Bound) -> None:
             description=d.description,
             tags=["employment-eval"],
         )
-    with contextlib.suppress(KeyboardInterrupt, TerminationSignal):  # stopped: not an error
+    try:
         asyncio.run(runner.start())
+    except BaseException as exc:  # a stop may arrive wrapped in the runner's task groups
+        if not _is_stop(exc):
+            raise
+        print("定时运行已停止。", flush=True)
+        return
+    print("定时运行已停止（两个定时任务已在服务器上暂停，再次运行 serve 即恢复）。", flush=True)
+
+
+class _Stop(BaseException):
+    """SIGTERM before the runner had started its loops."""
+
+
+def _runner():
+    """Prefect's Runner, stopped on SIGTERM from inside its event loop (Prefect 3.8's own
+    handler calls the async `stop` without awaiting it, then exits mid-await)."""
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, *args: object, **kwargs: object) -> None:
+            loop = getattr(self, "_loop", None)
+            if not self.started or loop is None:
+                raise _Stop
+            loop.call_soon_threadsafe(lambda: loop.create_task(self.astop()))
+
+    return _Runner(name="employment-eval", pause_on_shutdown=True)
+
+
+def _is_stop(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_stop(e) for e in exc.exceptions)
+    if isinstance(exc, SystemExit):
+        return not exc.code
+    return isinstance(exc, (KeyboardInterrupt, TerminationSignal, _Stop))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -215,6 +215,11 @@ def test_the_scheduled_runs_block_registers_both_deployments(sandbox, tmp_path) 
     outputs = [p.stdout.read() for p in (server, serve) if p is not None]
     for text in outputs:
         assert "Traceback" not in text and "telemetry" not in text.lower()
+    served = outputs[-1]  # stopped by SIGTERM, as systemd stops it: one Chinese line
+    assert served.rstrip().endswith(
+        "定时运行已停止（两个定时任务已在服务器上暂停，再次运行 serve 即恢复）。"
+    )
+    assert "prefect.runner" not in served and "Warning" not in served
 
 
 def test_every_published_table_and_column_carries_its_comment(sandbox) -> None:
