@@ -141,11 +141,14 @@ def predicates(
     types: dict[str, str],
     parameters: dict[str, list],
     same_float: Callable[[str, float], bool] = lambda kind, value: False,
+    equal: Callable[[str, str, str, str], str | None] = lambda a, ta, b, tb: None,
 ) -> Found | None:
     """What may fail, row by row, and the frame's row-count bounds. None when an
     expectation cannot be narrowed exactly. `same_float(type, bound)`: a value of that
     DECIMAL type equal to the bound reaches GX as the bound's own float (then such a value
-    is on its side of a bound that is not strict, and is not handed over for it)."""
+    is on its side of a bound that is not strict, and is not handed over for it).
+    `equal(a, type of a, b, type of b)`: the rows where two number columns hold equal values
+    that GX is sure to see as equal floats (a condition), or None."""
     rows: list[str] = []
     keys: list[list[str]] = []
     counts: list[tuple[int | None, int | None]] = []
@@ -206,12 +209,17 @@ def predicates(
                 nan = [f"isnan({_q(c)})" for c, t in ((a, ta), (b, tb)) if t == "DOUBLE"]
                 rows.append("(" + " or ".join([compared, *nan]) + ")")
             elif _number(ta) and _number(tb) and "DATE" not in (ta, tb):
-                # as floats: a clearly above b (equality, or nearly, is handed over)
+                # as floats: a clearly above b (equality, or nearly, is handed over) ...
                 gap = f"{MARGIN!r} * greatest(1, abs({_q(b)}::double))"
-                rows.append(
-                    f"({missing} or isnan({_q(a)}::double) or isnan({_q(b)}::double) "
-                    f"or not ({_q(a)}::double - {_q(b)}::double > {gap}))"
+                ignored = kwargs.get("ignore_row_if") == "either_value_is_missing"
+                may_fail = (  # a null: GX ignores the row (it passes), else it may fail
+                    ("" if ignored else f"{missing} or ")
+                    + f"isnan({_q(a)}::double) or isnan({_q(b)}::double) "
+                    f"or not ({_q(a)}::double - {_q(b)}::double > {gap})"
                 )
+                # ... unless a = b and GX is sure to see the two as the same float
+                same = equal(a, ta, b, tb) if kwargs.get("or_equal") else None
+                rows.append(f"(({may_fail}) and not ({same}))" if same else f"({may_fail})")
             else:
                 return None
         elif kind == "expect_column_pair_values_to_be_equal":
@@ -273,6 +281,38 @@ def _same_float(con: duckdb.DuckDBPyConnection, kind: str, value: float) -> bool
     return column.cast(pa.float64()).to_pylist() == [float(value)]
 
 
+EQUAL_VALUES = 1000  # at most this many distinct equal values are proved one by one
+
+
+def _equal(
+    con: duckdb.DuckDBPyConnection, select: str, a: str, ta: str, b: str, tb: str
+) -> str | None:
+    """The rows where a = b and GX sees a and b as the same float: two columns of one DECIMAL
+    type (one stored value, one conversion), or a DECIMAL column equal to an integer column
+    when that integer, as a value of the DECIMAL type, converts to its own float
+    (`_same_float`, value by value). None otherwise."""
+    if ta == tb and ta.startswith("DECIMAL("):
+        return f"{_q(a)} = {_q(b)}"
+    pair = {ta: a, tb: b}
+    kinds = sorted(pair, key=lambda k: k.startswith("DECIMAL("))
+    if len(pair) != 2 or kinds[0] not in INTEGERS or not kinds[1].startswith("DECIMAL("):
+        return None
+    whole = _q(pair[kinds[0]])
+    values = [
+        v
+        for (v,) in con.execute(
+            f"select distinct {whole} from ({select}) as frame "
+            f"where {_q(a)} = {_q(b)} limit {EQUAL_VALUES + 1}"
+        ).fetchall()
+    ]
+    if len(values) > EQUAL_VALUES:
+        return None
+    proved = [v for v in values if abs(v) < 2**53 and _same_float(con, kinds[1], v)]
+    if not proved:
+        return None
+    return f"{_q(a)} = {_q(b)} and {whole} in ({', '.join(str(int(v)) for v in proved)})"
+
+
 def narrow(
     con: duckdb.DuckDBPyConnection,
     select: str,
@@ -285,7 +325,13 @@ def narrow(
     counting the frame's rows (and its rows per file) into `count`."""
     relation = con.sql(select)
     types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
-    found = predicates(expectations, types, parameters, lambda k, v: _same_float(con, k, v))
+    found = predicates(
+        expectations,
+        types,
+        parameters,
+        lambda k, v: _same_float(con, k, v),
+        lambda a, ta, b, tb: _equal(con, select, a, ta, b, tb),
+    )
     if found is None:
         return None
     rows, keys = list(found.rows), found.keys

@@ -147,6 +147,30 @@ def test_the_edges_of_the_predicates(tmp_path: Path) -> None:
     assert [o.failing for o in whole] == [4, 4, 1, 0, 3, 2, 7, 2, 6, 2, 6, 1, 1, 3, 1, 2]
 
 
+def test_equal_numbers_gx_sees_as_equal_floats_are_not_handed_over(tmp_path: Path) -> None:
+    """An integer equal to a decimal (1 = 1.0, proved through the frames' own conversion),
+    a decimal equal to itself, and a null where the expectation ignores missing values all
+    pass in GX: only the row where 1 < 1.5 is handed over."""
+    con = duckdb.connect()
+    con.execute(EDGE_ROWS)
+    pair = "expect_column_pair_values_a_to_be_greater_than_b"
+    suite = _edge_suite(
+        tmp_path,
+        [
+            {"type": pair, "kwargs": {"column_A": "n", "column_B": "r", "or_equal": True,
+                                      "ignore_row_if": "either_value_is_missing"}},
+            {"type": pair, "kwargs": {"column_A": "r", "column_B": "r", "or_equal": True,
+                                      "ignore_row_if": "either_value_is_missing"}},
+        ],
+    )  # fmt: skip
+    whole, chosen, count = _both(suite, con)
+    assert count.narrowed and chosen == whole
+    assert [o.failing for o in whole] == [1, 0]
+    tables = quality.suite_tables(suite, con, 10**9, parameters={}, count=gate_rows.FrameCount())
+    handed = [row for t in tables for row in t.to_pylist()]
+    assert [(r["source_file"], r["source_row"]) for r in handed] == [("b.csv", 2)]
+
+
 @pytest.mark.parametrize(
     "expectation",
     [
