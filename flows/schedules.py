@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -66,16 +67,17 @@ def serve(bound: Bound) -> None:
     os.environ[served.ENVIRONMENT] = bound.to_environment()  # inherited by the runs' processes
     os.chdir(PROJECT_ROOT)  # the served runs import the flows from the repository
     logging.getLogger("prefect.runner").setLevel(logging.WARNING)  # its English progress lines
-    runner = _runner()
-    for d in deployments():
-        runner.add_flow(
-            d.flow,
-            name=d.name,
-            schedule=Cron(d.cron, timezone=TIMEZONE),
-            description=d.description,
-            tags=["employment-eval"],
-        )
+    signal.signal(signal.SIGTERM, _stop)  # until the runner's loop takes over (_runner)
     try:
+        runner = _runner()
+        for d in deployments():
+            runner.add_flow(
+                d.flow,
+                name=d.name,
+                schedule=Cron(d.cron, timezone=TIMEZONE),
+                description=d.description,
+                tags=["employment-eval"],
+            )
         asyncio.run(runner.start())
     except BaseException as exc:  # a stop may arrive wrapped in the runner's task groups
         if not _is_stop(exc):
@@ -87,6 +89,10 @@ def serve(bound: Bound) -> None:
 
 class _Stop(BaseException):
     """SIGTERM before the runner had started its loops."""
+
+
+def _stop(*args: object) -> None:
+    raise _Stop
 
 
 def _runner():
