@@ -113,6 +113,22 @@ def _values(spec: Any, parameters: dict[str, list]) -> list | None:
     return list(spec) if isinstance(spec, list | tuple | set) else None
 
 
+def _set(
+    kwargs: dict, types: dict[str, str], parameters: dict[str, list], booleans: bool
+) -> list | None:
+    """The value set of an in-set expectation, without nulls, when DuckDB and pandas compare
+    it alike with the column (text with text, integers with integers, booleans if allowed)."""
+    kind_of = types.get(kwargs["column"])
+    values = _values(kwargs["value_set"], parameters)
+    if values is None or kind_of is None:
+        return None
+    values = [v for v in values if v is not None]
+    text = kind_of == "VARCHAR" and all(type(v) is str for v in values)
+    whole = kind_of in INTEGERS and all(type(v) is int for v in values)
+    truth = booleans and kind_of == "BOOLEAN" and all(type(v) is bool for v in values)
+    return values if text or whole or truth else None
+
+
 _CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*==\s*(True|False)\s*$")
 
 
@@ -169,27 +185,14 @@ def predicates(
                 return None
             rows.append(f"({_q(kwargs['column'])} is null and {_condition(kwargs, types)})")
         elif kind == "expect_column_values_to_not_be_in_set":
-            column, kind_of = kwargs["column"], types.get(kwargs["column"])
-            values = _values(kwargs["value_set"], parameters)
-            if values is None or kind_of is None:
-                return None
-            values = [v for v in values if v is not None]
-            text = kind_of == "VARCHAR" and all(type(v) is str for v in values)
-            whole = kind_of in INTEGERS and all(type(v) is int for v in values)
-            if not (text or whole):
+            column, values = kwargs["column"], _set(kwargs, types, parameters, False)
+            if values is None:
                 return None
             if values:
                 rows.append(f"({_q(column)} in ({', '.join(map(_literal, values))}))")
         elif kind == "expect_column_values_to_be_in_set":
-            column, kind_of = kwargs["column"], types.get(kwargs["column"])
-            values = _values(kwargs["value_set"], parameters)
-            if values is None or kind_of is None:
-                return None
-            values = [v for v in values if v is not None]
-            text = kind_of == "VARCHAR" and all(type(v) is str for v in values)
-            whole = kind_of in INTEGERS and all(type(v) is int for v in values)
-            truth = kind_of == "BOOLEAN" and all(type(v) is bool for v in values)
-            if not (text or whole or truth):
+            column, values = kwargs["column"], _set(kwargs, types, parameters, True)
+            if values is None:
                 return None
             listed = ", ".join(map(_literal, values))
             outside = f" and {_q(column)} not in ({listed})" if values else ""
