@@ -225,3 +225,21 @@ def file_hashes(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and not p.is_symlink()
     }
+
+
+def refresh_season(place: dict[str, Path], raw: Path, as_of: date = date(2021, 12, 20)) -> str:
+    """The nightly flow in process over `raw` (every refresh rebuilds), failures in full."""
+    from employment_eval import failures
+    from flows.nightly_refresh import nightly_refresh
+
+    with failures.unwrapped():
+        return nightly_refresh(
+            str(raw), str(place["marts"]), str(place["work"]), 2021, as_of, force=True
+        )
+
+
+def copy_raw(baseline: dict[str, Path], tmp_path: Path) -> Path:
+    """A writable copy of a published baseline's raw folder."""
+    raw = tmp_path / "raw"
+    shutil.copytree(baseline["raw"], raw)
+    return raw

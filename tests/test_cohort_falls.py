@@ -14,15 +14,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from employment_eval import failures
 from employment_eval.generate import generate
 from employment_eval.ingest.api import check_inputs
 from employment_eval.ingest.cohorts import allowed_fall
 from employment_eval.paths import RULES_DIR
 from employment_eval.problems import InputError, Problem
 from employment_eval.rules import RulesSource, load_rules_file
-from flows.nightly_refresh import nightly_refresh
-from tests.ingest_helpers import file_hashes, reference
+from tests.ingest_helpers import copy_raw, file_hashes, reference, refresh_season
 
 AS_OF = dt.date(2021, 12, 20)
 REG = "registrations"
@@ -39,21 +37,8 @@ def baseline(tmp_path_factory) -> dict[str, Path]:
     raw = root / "raw"
     generate(raw, year=2021, seed=5, scale=0.2, exports=4, fmt="csv")
     place = {"raw": raw, "marts": root / "m" / "e.duckdb", "work": root / "w" / "w.duckdb"}
-    run(place, raw)
+    refresh_season(place, raw)
     return place
-
-
-def run(place: dict[str, Path], raw: Path, as_of: dt.date = AS_OF) -> str:
-    with failures.unwrapped():
-        return nightly_refresh(
-            str(raw), str(place["marts"]), str(place["work"]), 2021, as_of, force=True
-        )
-
-
-def copy_raw(baseline: dict[str, Path], tmp_path: Path) -> Path:
-    raw = tmp_path / "raw"
-    shutil.copytree(baseline["raw"], raw)
-    return raw
 
 
 def roster(raw: Path) -> list[str]:
@@ -106,7 +91,7 @@ def test_a_fall_is_refused_naming_unit_degree_both_exports_and_counts(baseline, 
     published = hashlib.sha256(baseline["marts"].read_bytes()).hexdigest()
     before = file_hashes(raw)
     with pytest.raises(InputError) as info:
-        run(baseline, raw)
+        refresh_season(baseline, raw)
     assert hashlib.sha256(baseline["marts"].read_bytes()).hexdigest() == published
     assert file_hashes(raw) == before
     found = falls(info.value.errors)
@@ -150,7 +135,7 @@ def test_a_recorded_fall_is_accepted_and_published(baseline, tmp_path) -> None:
         "master",
         AS_OF.replace(day=15),
     )
-    run(baseline, raw)  # the rules folder beside raw holds the centre's 2021.toml
+    refresh_season(baseline, raw)  # the rules folder beside raw holds the centre's 2021.toml
 
 
 def test_a_record_covers_only_its_unit_degree_and_export(baseline, tmp_path) -> None:

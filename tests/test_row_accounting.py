@@ -24,8 +24,7 @@ from employment_eval.generate import generate
 from employment_eval.ingest.api import check_inputs
 from employment_eval.problems import InputError
 from employment_eval.publish import fetch_dicts, open_published
-from flows.nightly_refresh import nightly_refresh
-from tests.ingest_helpers import NAME_DATE, file_hashes
+from tests.ingest_helpers import NAME_DATE, copy_raw, file_hashes, refresh_season
 
 AS_OF = dt.date(2021, 12, 20)
 REG = "registrations"
@@ -42,21 +41,8 @@ def baseline(tmp_path_factory) -> dict[str, Path]:
     generate(raw, year=2021, seed=7, scale=0.2, exports=4, fmt="csv")
     shutil.rmtree(raw / "special_groups")
     place = {"raw": raw, "marts": root / "m" / "e.duckdb", "work": root / "w" / "w.duckdb"}
-    run(place, raw)
+    refresh_season(place, raw)
     return place
-
-
-def run(place: dict[str, Path], raw: Path, as_of: dt.date = AS_OF) -> str:
-    with failures.unwrapped():
-        return nightly_refresh(
-            str(raw), str(place["marts"]), str(place["work"]), 2021, as_of, force=True
-        )
-
-
-def copy_raw(baseline: dict[str, Path], tmp_path: Path) -> Path:
-    raw = tmp_path / "raw"
-    shutil.copytree(baseline["raw"], raw)
-    return raw
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -106,7 +92,7 @@ def test_line_endings_of_any_kind_publish_every_graduate(baseline, tmp_path, cas
     lines = lines_of(path)
     assert len(lines) == 643  # the header and 642 rows
     path.write_bytes(with_endings(lines, ENDINGS[case]))
-    run(baseline, raw)
+    refresh_season(baseline, raw)
     expected = graduates_in(path)
     assert expected >= 640
     assert published_graduates(baseline["marts"], dt.date(2021, 12, 15)) == expected
@@ -117,7 +103,7 @@ def refused(baseline: dict[str, Path], raw: Path, as_of: dt.date = AS_OF) -> Inp
     published = hashlib.sha256(baseline["marts"].read_bytes()).hexdigest()
     before = file_hashes(raw)
     with pytest.raises(InputError) as info:
-        run(baseline, raw, as_of)
+        refresh_season(baseline, raw, as_of)
     assert hashlib.sha256(baseline["marts"].read_bytes()).hexdigest() == published
     assert file_hashes(raw) == before
     assert "Traceback" not in str(info.value)
@@ -252,7 +238,7 @@ def test_an_export_dated_by_its_file_name_is_a_warning(baseline, tmp_path) -> No
     raw = copy_raw(baseline, tmp_path)
     path = raw / REG / LAST
     pl.read_csv(path, infer_schema=False).drop("导出日期").write_csv(path)
-    run_id = run(baseline, raw)
+    run_id = refresh_season(baseline, raw)
     [line] = [w for w in failures.recall_warnings(run_id) if NAME_DATE in w]
     assert line.startswith(f"[警告] 文件 {REG}/{LAST}") and "2021-12-15" in line
     # an empty 导出日期 column is the same

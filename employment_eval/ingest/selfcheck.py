@@ -198,23 +198,34 @@ def _from_file_name(rel: str, lk: Lookups) -> tuple[set[str], set[int]]:
     return {u for u in units if u}, years
 
 
-def _unit(
-    rel: str, grid: dict, lk: Lookups, name_units: set[str], problems: list[Problem]
-) -> tuple[str | None, str | None, int | None]:
-    row = _labelled(grid, layout.UNIT_LABEL)
+def _label_row(
+    rel: str, grid: dict, label: str, problems: list[Problem]
+) -> tuple[int, str | None] | None:
+    """The row of a labelled field and the text beside it; None (a problem said) when the
+    sheet has no such label."""
+    row = _labelled(grid, label)
     if row is None:
         problems.append(
             Problem(
                 rel,
                 None,
                 None,
-                f"工作表中找不到「{layout.UNIT_LABEL}」一栏：表格结构被改动",
+                f"工作表中找不到「{label}」一栏：表格结构被改动",
                 "error",
                 layout.SHEET,
             )
         )
+        return None
+    return row, grid.get((row, layout.LABEL_COL + 1))
+
+
+def _unit(
+    rel: str, grid: dict, lk: Lookups, name_units: set[str], problems: list[Problem]
+) -> tuple[str | None, str | None, int | None]:
+    found = _label_row(rel, grid, layout.UNIT_LABEL, problems)
+    if found is None:
         return None, None, None
-    text = grid.get((row, layout.LABEL_COL + 1))
+    row, text = found
     where = (rel, row, layout.LABEL_COL + 1, layout.UNIT_LABEL)
     code = (lk.unit_by_name.get(text) or lk.unit_by_name.get(text.lower())) if text else None
     if text is None:
@@ -248,20 +259,10 @@ def _unit(
 def _year(
     rel: str, grid: dict, name_years: set[int], problems: list[Problem]
 ) -> tuple[int | None, str | None, int | None]:
-    row = _labelled(grid, layout.YEAR_LABEL)
-    if row is None:
-        problems.append(
-            Problem(
-                rel,
-                None,
-                None,
-                f"工作表中找不到「{layout.YEAR_LABEL}」一栏：表格结构被改动",
-                "error",
-                layout.SHEET,
-            )
-        )
+    found = _label_row(rel, grid, layout.YEAR_LABEL, problems)
+    if found is None:
         return None, None, None
-    text = grid.get((row, layout.LABEL_COL + 1))
+    row, text = found
     where = (rel, row, layout.LABEL_COL + 1, layout.YEAR_LABEL)
     year = pl.select(parse_year(pl.lit(text))).item() if text else None
     if text is None:
