@@ -13,13 +13,11 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-import jinja2
-
-from employment_eval import textsafe
 from employment_eval.notice.data import Advanced, NoticeData, chinese_date
 from employment_eval.notice.settings import NoticeSettings
+from employment_eval.paths import templates_dir
+from employment_eval.render import templates
 
-TEMPLATES = Path(__file__).parent / "templates"
 FONT_DIRS = (
     Path("/usr/share/fonts"),
     Path("/usr/local/share/fonts"),
@@ -65,23 +63,20 @@ def certificate_name(year: int, unit: Advanced) -> str:
 
 
 def render_html(data: NoticeData, settings: NoticeSettings, unit: Advanced, day: dt.date) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
+    """The certificate's page, from templates/certificate.html.j2 (restyled like the reports';
+    every printed value is cleaned and escaped by the shared environment)."""
     sig = data.signature
-    fields = {
-        "year": data.year,
-        "policy_number": data.policy_number,
-        "policy_title": data.policy_title,
-        "advanced_count": len(data.units),
-    }
-    return env.get_template("certificate.html.j2").render(
-        title=textsafe.clean(settings.text("certificate", "title", **fields)),
-        unit=textsafe.clean(unit.name),
-        text=textsafe.clean(settings.text("certificate", "text", **fields)),
-        issuer=textsafe.clean(settings.text("certificate", "issuer", **fields)),
+    fields = data.text_fields
+    return templates.render(
+        "certificate.html.j2",
+        CertificateError,
+        f"{data.year} 年度的荣誉证书",
+        title=settings.text("certificate", "title", **fields),
+        unit=unit.name,
+        text=settings.text("certificate", "text", **fields),
+        issuer=settings.text("certificate", "issuer", **fields),
         date=chinese_date(day),
-        source=textsafe.clean(sig.source),
+        source=sig.source,
         keywords=f"{data.year}, {sig.signature_id}, {sig.run_id}",
         created=day.isoformat(),
     )
@@ -93,5 +88,5 @@ def write_certificate(
     weasyprint = _weasyprint()
     html = render_html(data, settings, unit, day)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # no English lines on the console
-    weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(str(path))
+    weasyprint.HTML(string=html, base_url=str(templates_dir())).write_pdf(str(path))
     return path

@@ -40,6 +40,16 @@ class NoticeData:
     def groups(self) -> list[tuple[str, list[Advanced]]]:
         return [(GROUP_NAMES[g], self.group(g)) for g in GROUP_ORDER if self.group(g)]
 
+    @property
+    def text_fields(self) -> dict[str, object]:
+        """The placeholders the settings' texts may use ({year}, {policy_number}, …)."""
+        return {
+            "year": self.year,
+            "policy_number": self.policy_number,
+            "policy_title": self.policy_title,
+            "advanced_count": len(self.units),
+        }
+
 
 def chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"

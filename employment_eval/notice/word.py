@@ -74,12 +74,7 @@ def _red_line(paragraph) -> None:
 
 def write_notice(data: NoticeData, settings: NoticeSettings, day: dt.date, path: Path) -> Path:
     sig = data.signature
-    fields = {
-        "year": data.year,
-        "policy_number": data.policy_number,
-        "policy_title": data.policy_title,
-        "advanced_count": len(data.units),
-    }
+    fields = data.text_fields
     end = day + dt.timedelta(days=settings.objection_days - 1)
     doc = Document()
     section = doc.sections[0]
