@@ -12,6 +12,10 @@ units as (
     select * from reference.units
 ),
 
+ledger_items as (
+    select * from reference.ledger_items
+),
+
 submissions as (
     select * from staging.stg_submissions
 ),
@@ -36,68 +40,23 @@ base as (
 
 items as (
     select
-        year,
-        unit_code,
-        'i1_review_score' as item,
-        cast(i1_review_score as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
+        base.year,
+        base.unit_code,
+        ledger_items.item,
+        case ledger_items.item
+            when 'i1_review_score' then cast(base.i1_review_score as decimal(8, 2))
+            when 'i2_complaints' then cast(base.i2_complaints as decimal(8, 2))
+            when 'i4_review_score' then cast(base.i4_review_score as decimal(8, 2))
+            when 'i5_talks' then cast(base.i5_talks as decimal(8, 2))
+            when 'i7_forms' then cast(base.i7_forms as decimal(8, 2))
+            when 'i8_stories' then cast(base.i8_stories as decimal(8, 2))
+        end as centre_number,
+        case ledger_items.item
+            when 'i4_report_date' then base.i4_report_date
+            when 'i5_meeting_date' then base.i5_meeting_date
+        end as centre_date
     from base
-    union all
-    select
-        year,
-        unit_code,
-        'i2_complaints' as item,
-        cast(i2_complaints as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i4_review_score' as item,
-        cast(i4_review_score as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i4_report_date' as item,
-        cast(null as decimal(8, 2)) as centre_number,
-        i4_report_date as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i5_meeting_date' as item,
-        cast(null as decimal(8, 2)) as centre_number,
-        i5_meeting_date as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i5_talks' as item,
-        cast(i5_talks as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i7_forms' as item,
-        cast(i7_forms as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
-    from base
-    union all
-    select
-        year,
-        unit_code,
-        'i8_stories' as item,
-        cast(i8_stories as decimal(8, 2)) as centre_number,
-        cast(null as date) as centre_date
-    from base
+    cross join ledger_items
 ),
 
 final as (
