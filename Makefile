@@ -1,6 +1,7 @@
 # The two commands that do everything on a fresh machine: `make demo` and `make test`.
 # Any Python from 3.11 to 3.13 works: `make demo PY=python3.13`. A .venv built with another
-# Python, or whose install did not finish, is rebuilt.
+# Python, or whose install did not finish, is rebuilt. A version pyenv installed but did not
+# select (its shim fails) is found under $PYENV_ROOT/versions.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -13,14 +14,18 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # Rebuilt when the interpreter's version differs from the one the .venv was made with, when
 # the last install did not finish (no stamp), or when pyproject.toml changed.
 venv:
-	@want=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
+	@py='$(PY)'; \
+	if ! $$py -c '' >/dev/null 2>&1; then case "$$py" in python3.*) \
+		found=$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$${py#python}*/bin/$$py 2>/dev/null | sort -V | tail -n 1); \
+		[ -n "$$found" ] && py=$$found;; esac; fi; \
+	want=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
 		echo "找不到 Python 解释器「$(PY)」：请安装 Python 3.11–3.13，或用 make demo PY=python3.12 指定。" >&2; exit 2; }; \
 	case "$$want" in 3.11|3.12|3.13) ;; *) \
 		echo "$(PY) 是 Python $$want；本项目需要 Python 3.11–3.13（例如 make demo PY=python3.11）。" >&2; exit 2;; esac; \
 	have=$$(cat $(STAMP) 2>/dev/null); \
 	if [ "$$have" != "$$want" ]; then \
 		[ -d $(VENV) ] && echo "重建 $(VENV)（原为「$${have:-未完成的安装}」，现用 Python $$want）"; \
-		rm -rf $(VENV) && $(PY) -m venv $(VENV) || exit 1; \
+		rm -rf $(VENV) && $$py -m venv $(VENV) || exit 1; \
 	elif [ ! pyproject.toml -nt $(STAMP) ]; then exit 0; fi; \
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q --upgrade pip && \
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -e '.[dev]' && \
